@@ -1,0 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+using ProspectEvents.Server.Http;
+
+namespace ProspectEvents.Server.Admin;
+
+public sealed record CreatePartnerBody([property: Required, MinLength(1), MaxLength(200)] string Name, [property: AllowedValues("partner", "admin")] string? Scope = null);
+
+public sealed record CreateKeyBody([property: AllowedValues("partner", "admin")] string? Scope = null);
+
+/// <summary>A new partner and its first key; the secret is shown only here.</summary>
+public sealed record PartnerCreated(ResponseContext ResponseContext, string PartnerId, string KeyId, string ApiKey, string Scope);
+
+public sealed record KeyCreated(ResponseContext ResponseContext, string PartnerId, string KeyId, string ApiKey, string Scope);
+
+public sealed record AdminStats(ResponseContext ResponseContext, string StorageProvider, long Partners, long Enrollments, long MonitoredProspects);
+
+public sealed record HealthStatus(string Status);

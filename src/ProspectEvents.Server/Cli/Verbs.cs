@@ -1,0 +1,143 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using ProspectEvents.Server.Hosting;
+using ProspectEvents.Storage;
+
+namespace ProspectEvents.Server.Cli;
+
+/// <summary>
+/// The executable's verbs. All share the server's configuration; arguments a verb does not know
+/// (such as <c>--Storage:Provider=postgres</c>) are configuration overrides.
+/// </summary>
+public static class Verbs
+{
+    public const string DefaultUrls = "http://127.0.0.1:5080";
+
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        var root = new RootCommand("ProspectEvents: career-event monitoring with an Explorium-compatible API.")
+        {
+            Serve(output),
+            Migrate(output),
+            Partners(output, error),
+            Keys(output, error),
+        };
+        // `serve` is the default verb: no arguments, or only options, mean serve.
+        if (args.Length == 0 || (args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "-?" or "--version")))
+            args = ["serve", .. args];
+        var parsed = root.Parse(args);
+        return parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
+    }
+
+    private static Command Serve(TextWriter output)
+    {
+        var urls = new Option<string?>("--urls") { Description = $"Addresses to listen on (default {DefaultUrls}, or ASPNETCORE_URLS)." };
+        var command = new Command("serve", "Run the HTTP API and the background workers.") { urls };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (parsed, cancellationToken) =>
+        {
+            var app = ServerApp.Build([.. parsed.UnmatchedTokens]);
+            var listen = parsed.GetValue(urls) ?? app.Configuration["urls"] ?? DefaultUrls;
+            app.Urls.Clear();
+            foreach (var url in listen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) app.Urls.Add(url);
+            await app.PrepareAsync(output, cancellationToken);
+            await app.RunAsync();
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Migrate(TextWriter output)
+    {
+        var command = new Command("migrate", "Create or upgrade the database schema.");
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (parsed, cancellationToken) =>
+        {
+            await using var store = OpenStore(parsed);
+            var applied = await store.MigrateAsync(TimeProvider.System, cancellationToken);
+            await output.WriteLineAsync(new JsonObject { ["provider"] = store.Provider, ["applied"] = new JsonArray([.. applied.Select(a => JsonValue.Create(a))]) }.ToJsonString());
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Partners(TextWriter output, TextWriter error)
+    {
+        var name = new Argument<string>("name") { Description = "A name for the partner (for operators; need not be unique)." };
+        var scope = ScopeOption();
+        var create = new Command("create", "Create a partner and its first API key; prints {\"partner_id\",\"api_key\"}.") { name, scope };
+        create.TreatUnmatchedTokensAsErrors = false;
+        create.SetAction(async (parsed, cancellationToken) =>
+        {
+            await using var store = await OpenMigratedStoreAsync(parsed, cancellationToken);
+            ApiKey.TryParseScope(parsed.GetValue(scope), out var keyScope);
+            var key = await store.CreatePartnerAsync(parsed.GetValue(name)!, keyScope, TimeProvider.System.GetUtcNow(), cancellationToken);
+            await output.WriteLineAsync(new JsonObject { ["partner_id"] = key.PartnerId, ["api_key"] = key.Secret }.ToJsonString());
+            return 0;
+        });
+        return new Command("partners", "Manage partners.") { create };
+    }
+
+    private static Command Keys(TextWriter output, TextWriter error)
+    {
+        var partner = new Option<string>("--partner") { Description = "The partner the key belongs to.", Required = true };
+        var scope = ScopeOption();
+        var create = new Command("create", "Issue an API key; prints {\"key_id\",\"api_key\",\"scope\"}.") { partner, scope };
+        create.TreatUnmatchedTokensAsErrors = false;
+        create.SetAction(async (parsed, cancellationToken) =>
+        {
+            await using var store = await OpenMigratedStoreAsync(parsed, cancellationToken);
+            ApiKey.TryParseScope(parsed.GetValue(scope), out var keyScope);
+            var key = await store.CreateKeyAsync(parsed.GetValue(partner)!, keyScope, TimeProvider.System.GetUtcNow(), cancellationToken);
+            if (key is null)
+            {
+                await error.WriteLineAsync($"No partner '{parsed.GetValue(partner)}'.");
+                return 1;
+            }
+            await output.WriteLineAsync(new JsonObject { ["key_id"] = key.KeyId, ["api_key"] = key.Secret, ["scope"] = ApiKey.ScopeName(key.Scope) }.ToJsonString());
+            return 0;
+        });
+
+        var keyId = new Argument<string>("key-id") { Description = "The key_id printed when the key was created." };
+        var revoke = new Command("revoke", "Revoke a key; it stops working at once.") { keyId };
+        revoke.TreatUnmatchedTokensAsErrors = false;
+        revoke.SetAction(async (parsed, cancellationToken) =>
+        {
+            await using var store = await OpenMigratedStoreAsync(parsed, cancellationToken);
+            if (!await store.RevokeKeyAsync(parsed.GetValue(keyId)!, TimeProvider.System.GetUtcNow(), cancellationToken))
+            {
+                await error.WriteLineAsync($"No live key '{parsed.GetValue(keyId)}'.");
+                return 1;
+            }
+            await output.WriteLineAsync(new JsonObject { ["key_id"] = parsed.GetValue(keyId), ["revoked"] = true }.ToJsonString());
+            return 0;
+        });
+        return new Command("keys", "Manage API keys.") { create, revoke };
+    }
+
+    private static Option<string> ScopeOption()
+    {
+        var scope = new Option<string>("--scope") { Description = "partner (own resources) or admin (also the operator API).", DefaultValueFactory = _ => "partner" };
+        scope.AcceptOnlyFromAmong("partner", "admin");
+        return scope;
+    }
+
+    private static Store OpenStore(ParseResult parsed)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddShippedSettings()
+            .AddJsonFile(Path.GetFullPath("appsettings.json"), optional: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine([.. parsed.UnmatchedTokens])
+            .Build();
+        var options = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        return Store.Create(options);
+    }
+
+    private static async Task<Store> OpenMigratedStoreAsync(ParseResult parsed, CancellationToken cancellationToken)
+    {
+        var store = OpenStore(parsed);
+        await store.MigrateAsync(TimeProvider.System, cancellationToken);
+        return store;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using ProspectEvents.Server.Auth;
+using ProspectEvents.Server.Http;
+using ProspectEvents.Storage;
+
+namespace ProspectEvents.Server.Enrollments;
+
+/// <summary><c>/v1/prospects/events/enrollments</c>: which prospects a partner monitors, for which events.</summary>
+public static class EnrollmentsApi
+{
+    public static RouteGroupBuilder MapEnrollments(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/v1/prospects/events/enrollments").WithTags("Enrollments").RequireApiKey();
+
+        group.MapPost("", Add).WithJsonBody<AddEnrollmentBody>()
+            .WithName("AddProspectsEnrollments").WithSummary("Add prospects enrollments")
+            .WithDescription("Enrolls 1–20 prospects for the given event types under enrollment_key. Posting an existing key adds the prospects to that enrollment, unions the event types and returns the same enrollment_id.");
+        group.MapGet("", List)
+            .WithName("GetProspectsEnrollments").WithSummary("List enrollments")
+            .WithDescription("Lists the caller's enrollments with the prospects they still monitor. All by default; page and page_size (1–1000) page through them.");
+        group.MapPatch("", Replace).WithJsonBody<ReplaceEnrollmentBody>()
+            .WithName("UpdateProspectsEnrollments").WithSummary("Replace an enrollment")
+            .WithDescription("Full replacement: the enrollment gets exactly the given key, event types and prospects (with ttl_days, if given, for all of them).");
+        group.MapDelete("", Delete).WithJsonBody<DeleteEnrollmentBody>()
+            .WithName("DeleteProspectsEnrollments").WithSummary("Delete an enrollment");
+        return group;
+    }
+
+    private static async Task<Results<Ok<EnrollmentSaved>, ApiError>> Add(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var (document, error) = await RequestBody.ReadAsync(http, cancellationToken);
+        if (error is not null) return error;
+        using (document)
+        {
+            var validator = new BodyValidator(document!);
+            var now = clock.GetUtcNow();
+            var request = ReadEnrollment(validator, now);
+            if (validator.Finish() is { } invalid) return invalid;
+
+            var enrollmentId = await store.UpsertEnrollmentAsync(http.Caller().PartnerId, request!, now, cancellationToken);
+            return TypedResults.Ok(new EnrollmentSaved(ResponseContext.For(http), request!.EnrollmentKey, enrollmentId));
+        }
+    }
+
+    private static async Task<Results<Ok<EnrollmentList>, ApiError>> List(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var problems = new List<ValidationError>();
+        var page = QueryInt(http, "page", 1, int.MaxValue, problems);
+        var pageSize = QueryInt(http, "page_size", 1, EnrollmentLimits.MaxPageSize, problems);
+        if (problems.Count > 0) return ApiError.Validation(problems);
+
+        var paged = page is not null || pageSize is not null;
+        var size = pageSize ?? (paged ? 100 : int.MaxValue);
+        var offset = paged ? (int)Math.Min(int.MaxValue, ((long)(page ?? 1) - 1) * size) : 0;
+        // One extra row tells whether another page follows.
+        var rows = await store.ListEnrollmentsAsync(http.Caller().PartnerId, clock.GetUtcNow(), offset, paged ? size + 1 : size, cancellationToken);
+        var hasMore = paged && rows.Count > size;
+        var views = rows.Take(size).Select(e => new EnrollmentView(e.EnrollmentId, e.EnrollmentKey, EventTypeNames.ToNames(e.EventTypes), e.ProspectIds)).ToList();
+        return TypedResults.Ok(paged
+            ? new EnrollmentList(ResponseContext.For(http), views, page ?? 1, size, hasMore)
+            : new EnrollmentList(ResponseContext.For(http), views));
+    }
+
+    private static async Task<Results<Ok<EnrollmentSaved>, ApiError>> Replace(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var (document, error) = await RequestBody.ReadAsync(http, cancellationToken);
+        if (error is not null) return error;
+        using (document)
+        {
+            var validator = new BodyValidator(document!);
+            var now = clock.GetUtcNow();
+            var enrollmentId = validator.RequiredString("enrollment_id", 1, 64);
+            var request = ReadEnrollment(validator, now);
+            if (validator.Finish() is { } invalid) return invalid;
+
+            return await store.ReplaceEnrollmentAsync(http.Caller().PartnerId, enrollmentId!, request!, now, cancellationToken) switch
+            {
+                ReplaceOutcome.Replaced => TypedResults.Ok(new EnrollmentSaved(ResponseContext.For(http), request!.EnrollmentKey, enrollmentId!)),
+                ReplaceOutcome.KeyTaken => ApiError.Conflict($"Another enrollment already has enrollment_key '{request!.EnrollmentKey}'."),
+                _ => NotFound(enrollmentId!),
+            };
+        }
+    }
+
+    private static async Task<Results<Ok<StatusResult>, ApiError>> Delete(HttpContext http, Store store, CancellationToken cancellationToken)
+    {
+        var (document, error) = await RequestBody.ReadAsync(http, cancellationToken);
+        if (error is not null) return error;
+        using (document)
+        {
+            var validator = new BodyValidator(document!);
+            var enrollmentId = validator.RequiredString("enrollment_id", 1, 64);
+            if (validator.Finish() is { } invalid) return invalid;
+
+            return await store.DeleteEnrollmentAsync(http.Caller().PartnerId, enrollmentId!, cancellationToken)
+                ? TypedResults.Ok(new StatusResult(ResponseContext.For(http), "success"))
+                : NotFound(enrollmentId!);
+        }
+    }
+
+    /// <summary>The fields POST and PATCH share; null when any of them is invalid (the validator holds why).</summary>
+    private static EnrollmentRequest? ReadEnrollment(BodyValidator validator, DateTimeOffset now)
+    {
+        var key = validator.RequiredString("enrollment_key", EnrollmentLimits.KeyMinLength, EnrollmentLimits.KeyMaxLength);
+        var eventTypes = validator.RequiredStringList("event_types", 1, int.MaxValue,
+            name => EventTypeNames.TryParse(name, out _) ? null : (EventTypeEnumMessage, "enum"));
+        var prospectIds = validator.RequiredStringList("prospect_ids", 1, EnrollmentLimits.MaxProspectIds,
+            id => ProspectId.IsValid(id) ? null : ($"String should match pattern '{ProspectId.Pattern}'", "string_pattern_mismatch"));
+        var ttlDays = validator.OptionalInt("ttl_days", EnrollmentLimits.TtlMinDays, EnrollmentLimits.TtlMaxDays);
+        validator.OptionalObjectOrNull("request_context");
+        if (key is null || eventTypes is null || prospectIds is null) return null;
+
+        var types = EventTypes.None;
+        foreach (var name in eventTypes)
+        {
+            EventTypeNames.TryParse(name, out var type);
+            types |= type;
+        }
+        return new EnrollmentRequest(key, types, prospectIds.Distinct(StringComparer.Ordinal).ToList(), ttlDays is { } days ? now.AddDays(days) : null);
+    }
+
+    private static readonly string EventTypeEnumMessage =
+        $"Input should be '{EventTypeNames.ChangedRole}', '{EventTypeNames.ChangedCompany}' or '{EventTypeNames.JobStartAnniversary}'";
+
+    private static int? QueryInt(HttpContext http, string name, int min, int max, List<ValidationError> problems)
+    {
+        if (!http.Request.Query.TryGetValue(name, out var values)) return null;
+        var text = values.ToString();
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            problems.Add(new(["query", name], "Input should be a valid integer, unable to parse string as an integer", "int_parsing", text));
+        else if (value < min)
+            problems.Add(new(["query", name], $"Input should be greater than or equal to {min}", "greater_than_equal", text));
+        else if (value > max)
+            problems.Add(new(["query", name], $"Input should be less than or equal to {max}", "less_than_equal", text));
+        else
+            return value;
+        return null;
+    }
+
+    private static ApiError NotFound(string enrollmentId) => ApiError.NotFound($"No enrollment '{enrollmentId}'.");
+}

@@ -1,0 +1,92 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using ProspectEvents.Server.Admin;
+using ProspectEvents.Server.Auth;
+using ProspectEvents.Server.Enrollments;
+using ProspectEvents.Server.Http;
+using ProspectEvents.Storage;
+
+namespace ProspectEvents.Server.Hosting;
+
+/// <summary>Builds the web application: the one place that lists every part of the server.</summary>
+public static class ServerApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+        builder.Configuration.AddShippedSettings();
+        builder.AddStorage();
+        builder.AddPartnerApi();
+        builder.AddApiDocs();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseMiddleware<CorrelationMiddleware>();
+        app.UseExceptionHandler(errors => errors.Run(WriteUnhandledError));
+        app.MapHealth();
+        app.MapEnrollments();
+        app.MapAdmin();
+        app.MapApiDocs();
+        return app;
+    }
+
+    public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
+            .Validate(o => o.Provider is StorageOptions.Sqlite or StorageOptions.Postgres, "Storage:Provider must be 'sqlite' or 'postgres'.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "Storage:ConnectionString is required.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => Store.Create(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddPartnerApi(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RateLimitingOptions>().BindConfiguration(RateLimitingOptions.Section)
+            .Validate(o => o.PermitsPerWindow > 0 && o.Window > TimeSpan.Zero, "RateLimiting:PermitsPerWindow and RateLimiting:Window must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<KeyRateLimiter>();
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            // Messages quote values ('prospect_changed_role'); there is no HTML context to escape them for.
+            o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+        });
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = RequestBody.MaxBytes);
+        return builder;
+    }
+
+    /// <summary>Applies migrations and, on an empty database, creates partner <c>default</c> with an admin key, printed once.</summary>
+    public static async Task PrepareAsync(this WebApplication app, TextWriter output, CancellationToken cancellationToken)
+    {
+        var store = app.Services.GetRequiredService<Store>();
+        var clock = app.Services.GetRequiredService<TimeProvider>();
+        var logger = app.Services.GetRequiredService<ILogger<Store>>();
+        foreach (var name in await store.MigrateAsync(clock, cancellationToken)) Log.MigrationApplied(logger, name, store.Provider);
+
+        if (await store.CountPartnersAsync(cancellationToken) > 0) return;
+        var key = await store.CreatePartnerAsync("default", KeyScope.Admin, clock.GetUtcNow(), cancellationToken);
+        await output.WriteLineAsync(
+            $"""
+            Created partner 'default' ({key.PartnerId}) with an admin API key. It is shown only this once:
+
+                {key.Secret}
+
+            Send it in the api_key header, e.g. curl -H 'api_key: {key.Secret}' ...
+            """);
+        await output.FlushAsync(cancellationToken);
+        Log.DefaultPartnerCreated(logger, key.PartnerId);
+    }
+
+    private static async Task WriteUnhandledError(HttpContext http)
+    {
+        var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+        if (error is not null) Log.UnhandledError(http.RequestServices.GetRequiredService<ILogger<CorrelationMiddleware>>(), error, http.CorrelationId());
+        http.Response.Headers[CorrelationMiddleware.Header] = http.CorrelationId(); // the exception handler cleared the headers
+        await TypedResults.Json(new ErrorBody("Internal server error; quote the correlation id when reporting it.", http.CorrelationId()),
+            statusCode: StatusCodes.Status500InternalServerError).ExecuteAsync(http);
+    }
+}

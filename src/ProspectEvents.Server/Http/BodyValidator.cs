@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace ProspectEvents.Server.Http;
+
+/// <summary>
+/// Validates a JSON object field by field, collecting every problem with its location, in the shape and
+/// wording of FastAPI/pydantic (the anchor API's clients parse these). Each accessor records its field as
+/// known; <see cref="Finish"/> rejects the rest as <c>extra_forbidden</c>.
+/// </summary>
+public sealed class BodyValidator
+{
+    private readonly JsonElement _body;
+    private readonly HashSet<string> _known = new(StringComparer.Ordinal);
+    private readonly List<ValidationError> _problems = [];
+
+    public BodyValidator(JsonDocument document)
+    {
+        _body = document.RootElement;
+        if (_body.ValueKind != JsonValueKind.Object)
+            _problems.Add(new(["body"], "Input should be a valid dictionary or object to extract fields from", "model_attributes_type"));
+    }
+
+    public bool IsObject => _body.ValueKind == JsonValueKind.Object;
+
+    public string? RequiredString(string name, int minLength, int maxLength)
+    {
+        if (!Required(name, out var value)) return null;
+        if (value.ValueKind != JsonValueKind.String) return Fail<string>([name], "Input should be a valid string", "string_type", value);
+        var text = value.GetString()!;
+        if (text.Length < minLength) return Fail<string>([name], $"String should have at least {minLength} character{Plural(minLength)}", "string_too_short", value);
+        if (text.Length > maxLength) return Fail<string>([name], $"String should have at most {maxLength} character{Plural(maxLength)}", "string_too_long", value);
+        return text;
+    }
+
+    /// <summary>
+    /// A list of strings with a count range; <paramref name="item"/> validates one element and returns null with a
+    /// message and type when it is wrong.
+    /// </summary>
+    public List<string>? RequiredStringList(string name, int minItems, int maxItems, Func<string, (string Msg, string Type)?> item)
+    {
+        if (!Required(name, out var value)) return null;
+        if (value.ValueKind != JsonValueKind.Array) return Fail<List<string>>([name], "Input should be a valid list", "list_type", value);
+        var count = value.GetArrayLength();
+        if (count < minItems) return Fail<List<string>>([name], $"List should have at least {minItems} item{Plural(minItems)} after validation, not {count}", "too_short", value);
+        if (count > maxItems) return Fail<List<string>>([name], $"List should have at most {maxItems} item{Plural(maxItems)} after validation, not {count}", "too_long", value);
+
+        var items = new List<string>(count);
+        var ok = true;
+        var index = 0;
+        foreach (var element in value.EnumerateArray())
+        {
+            if (element.ValueKind != JsonValueKind.String)
+            {
+                Problem([name, index], "Input should be a valid string", "string_type", element);
+                ok = false;
+            }
+            else if (item(element.GetString()!) is { } problem)
+            {
+                Problem([name, index], problem.Msg, problem.Type, element);
+                ok = false;
+            }
+            else
+            {
+                items.Add(element.GetString()!);
+            }
+            index++;
+        }
+        return ok ? items : null;
+    }
+
+    /// <summary>An optional integer in a range; pydantic's lax mode also takes integral floats and numeric strings.</summary>
+    public int? OptionalInt(string name, int min, int max)
+    {
+        _known.Add(name);
+        if (!IsObject || !_body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        long number;
+        if (value.ValueKind == JsonValueKind.Number)
+        {
+            if (!value.TryGetInt64(out number))
+            {
+                if (value.TryGetDouble(out var d) && d == Math.Floor(d) && Math.Abs(d) < 1e15) number = (long)d;
+                else return Fail<int?>([name], "Input should be a valid integer, got a number with a fractional part", "int_from_float", value);
+            }
+        }
+        else if (value.ValueKind == JsonValueKind.String)
+        {
+            if (!long.TryParse(value.GetString()!.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out number))
+                return Fail<int?>([name], "Input should be a valid integer, unable to parse string as an integer", "int_parsing", value);
+        }
+        else
+        {
+            return Fail<int?>([name], "Input should be a valid integer", "int_type", value);
+        }
+        if (number < min) return Fail<int?>([name], $"Input should be greater than or equal to {min}", "greater_than_equal", value);
+        if (number > max) return Fail<int?>([name], $"Input should be less than or equal to {max}", "less_than_equal", value);
+        return (int)number;
+    }
+
+    /// <summary>An optional string that must be one of <paramref name="allowed"/>.</summary>
+    public string? OptionalEnum(string name, IReadOnlyList<string> allowed)
+    {
+        _known.Add(name);
+        if (!IsObject || !_body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind == JsonValueKind.String && allowed.Contains(value.GetString()!)) return value.GetString();
+        var options = string.Join(", ", allowed.SkipLast(1).Select(a => $"'{a}'")) + $" or '{allowed[^1]}'";
+        return Fail<string>([name], $"Input should be {options}", "enum", value);
+    }
+
+    /// <summary>An optional field that must be a JSON object or null; its content is the caller's own.</summary>
+    public void OptionalObjectOrNull(string name)
+    {
+        _known.Add(name);
+        if (IsObject && _body.TryGetProperty(name, out var value) && value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
+            Problem([name], "Input should be a valid dictionary", "dict_type", value);
+    }
+
+    /// <summary>Rejects unknown fields; returns the 422 to send, or null when the body is valid.</summary>
+    public ApiError? Finish()
+    {
+        if (IsObject)
+        {
+            foreach (var property in _body.EnumerateObject())
+            {
+                if (!_known.Contains(property.Name)) Problem([property.Name], "Extra inputs are not permitted", "extra_forbidden", property.Value);
+            }
+        }
+        return _problems.Count == 0 ? null : ApiError.Validation(_problems);
+    }
+
+    private bool Required(string name, out JsonElement value)
+    {
+        _known.Add(name);
+        value = default;
+        if (!IsObject) return false;
+        if (_body.TryGetProperty(name, out value)) return true;
+        _problems.Add(new(["body", name], "Field required", "missing"));
+        return false;
+    }
+
+    private T? Fail<T>(object[] loc, string msg, string type, JsonElement input)
+    {
+        Problem(loc, msg, type, input);
+        return default;
+    }
+
+    private void Problem(object[] loc, string msg, string type, JsonElement input) =>
+        _problems.Add(new(["body", .. loc], msg, type, input.Clone()));
+
+    private static string Plural(int n) => n == 1 ? "" : "s";
+}

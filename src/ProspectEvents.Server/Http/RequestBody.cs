@@ -1,0 +1,31 @@
+using System.Text.Json;
+
+namespace ProspectEvents.Server.Http;
+
+/// <summary>Reads a JSON request body within the size limit, turning the two ways it can fail into 413 and 422.</summary>
+public static class RequestBody
+{
+    /// <summary>Largest JSON body the partner API accepts (bulk ingest has its own, streamed, endpoint).</summary>
+    public const long MaxBytes = 1024 * 1024;
+
+    public static async Task<(JsonDocument? Document, ApiError? Error)> ReadAsync(HttpContext http, CancellationToken cancellationToken)
+    {
+        if (http.Request.ContentLength > MaxBytes) return (null, TooLarge());
+        try
+        {
+            // Kestrel enforces MaxBytes on chunked bodies too (see KestrelLimits), throwing mid-read.
+            return (await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: cancellationToken), null);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, TooLarge());
+        }
+        catch (JsonException e)
+        {
+            var where = e.LineNumber is { } line ? $" at line {line + 1}, position {e.BytePositionInLine + 1}" : "";
+            return (null, ApiError.Validation(new ValidationError(["body"], $"JSON decode error{where}", "json_invalid")));
+        }
+    }
+
+    private static ApiError TooLarge() => ApiError.TooLarge($"Request body is larger than {MaxBytes / 1024} KiB.");
+}

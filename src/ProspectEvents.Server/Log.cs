@@ -1,0 +1,17 @@
+namespace ProspectEvents.Server;
+
+/// <summary>Every log message of the server, source-generated, with stable event ids.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "HTTP {Method} {Path} responded {StatusCode} in {ElapsedMs:0.000} ms (correlation {CorrelationId})")]
+    public static partial void RequestFinished(ILogger logger, string method, string path, int statusCode, double elapsedMs, string correlationId);
+
+    [LoggerMessage(2, LogLevel.Error, "Unhandled error (correlation {CorrelationId})")]
+    public static partial void UnhandledError(ILogger logger, Exception exception, string correlationId);
+
+    [LoggerMessage(3, LogLevel.Information, "Applied migration {Migration} ({Provider})")]
+    public static partial void MigrationApplied(ILogger logger, string migration, string provider);
+
+    [LoggerMessage(4, LogLevel.Warning, "Created partner 'default' ({PartnerId}) with an admin key on first start; the key was printed to stdout")]
+    public static partial void DefaultPartnerCreated(ILogger logger, string partnerId);
+}

@@ -1,0 +1,3 @@
+using ProspectEvents.Server.Cli;
+
+return await Verbs.RunAsync(args, Console.Out, Console.Error);

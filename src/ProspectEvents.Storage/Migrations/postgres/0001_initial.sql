@@ -1,0 +1,38 @@
+-- Times are Unix milliseconds (BIGINT) and prospect ids 20-byte BYTEA, in both providers,
+-- so the shared SQL in Store stays dialect-free.
+CREATE TABLE partners (
+    partner_id  TEXT    NOT NULL PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+
+CREATE TABLE api_keys (
+    key_id      TEXT    NOT NULL PRIMARY KEY,
+    partner_id  TEXT    NOT NULL REFERENCES partners (partner_id),
+    scope       TEXT    NOT NULL CHECK (scope IN ('partner', 'admin')),
+    key_hash    BYTEA   NOT NULL UNIQUE,
+    created_at  BIGINT NOT NULL,
+    revoked_at  BIGINT
+);
+
+CREATE TABLE enrollments (
+    enrollment_id  TEXT    NOT NULL PRIMARY KEY,
+    partner_id     TEXT    NOT NULL REFERENCES partners (partner_id),
+    enrollment_key TEXT    NOT NULL,
+    event_types    INTEGER NOT NULL,
+    created_at     BIGINT NOT NULL,
+    updated_at     BIGINT NOT NULL,
+    UNIQUE (partner_id, enrollment_key)
+);
+
+-- One row per monitored prospect of an enrollment; expires_at is NULL when the enrollment had no ttl_days.
+CREATE TABLE enrollment_prospects (
+    enrollment_id TEXT    NOT NULL,
+    prospect_id   BYTEA   NOT NULL,
+    added_at      BIGINT NOT NULL,
+    expires_at    BIGINT,
+    PRIMARY KEY (enrollment_id, prospect_id)
+);
+
+-- Fan-out of detected events looks enrollments up by prospect.
+CREATE INDEX enrollment_prospects_by_prospect ON enrollment_prospects (prospect_id);

@@ -1,0 +1,38 @@
+-- Times are Unix milliseconds (INTEGER) and prospect ids 20-byte BLOBs, in both providers,
+-- so the shared SQL in Store stays dialect-free.
+CREATE TABLE partners (
+    partner_id  TEXT    NOT NULL PRIMARY KEY,
+    name        TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE api_keys (
+    key_id      TEXT    NOT NULL PRIMARY KEY,
+    partner_id  TEXT    NOT NULL REFERENCES partners (partner_id),
+    scope       TEXT    NOT NULL CHECK (scope IN ('partner', 'admin')),
+    key_hash    BLOB    NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+);
+
+CREATE TABLE enrollments (
+    enrollment_id  TEXT    NOT NULL PRIMARY KEY,
+    partner_id     TEXT    NOT NULL REFERENCES partners (partner_id),
+    enrollment_key TEXT    NOT NULL,
+    event_types    INTEGER NOT NULL,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    UNIQUE (partner_id, enrollment_key)
+);
+
+-- One row per monitored prospect of an enrollment; expires_at is NULL when the enrollment had no ttl_days.
+CREATE TABLE enrollment_prospects (
+    enrollment_id TEXT    NOT NULL,
+    prospect_id   BLOB    NOT NULL,
+    added_at      INTEGER NOT NULL,
+    expires_at    INTEGER,
+    PRIMARY KEY (enrollment_id, prospect_id)
+) WITHOUT ROWID;
+
+-- Fan-out of detected events looks enrollments up by prospect.
+CREATE INDEX enrollment_prospects_by_prospect ON enrollment_prospects (prospect_id);

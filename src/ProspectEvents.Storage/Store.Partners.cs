@@ -1,0 +1,65 @@
+using Dapper;
+
+namespace ProspectEvents.Storage;
+
+public abstract partial class Store
+{
+    public Task<long> CountPartnersAsync(CancellationToken cancellationToken) =>
+        ReadAsync(c => c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM partners", cancellationToken: cancellationToken)), cancellationToken);
+
+    public Task<bool> PartnerExistsAsync(string partnerId, CancellationToken cancellationToken) =>
+        ReadAsync(c => c.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM partners WHERE partner_id = @partnerId)", new { partnerId }, cancellationToken: cancellationToken)), cancellationToken);
+
+    /// <summary>Creates a partner and its first key, in one transaction.</summary>
+    public Task<IssuedKey> CreatePartnerAsync(string name, KeyScope scope, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var partnerId = Ids.NewPartnerId();
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO partners (partner_id, name, created_at) VALUES (@partnerId, @name, @now)",
+                new { partnerId, name, now = ToUnixMs(now) }, transaction, cancellationToken: cancellationToken));
+            return await InsertKeyAsync(connection, transaction, partnerId, scope, now, cancellationToken);
+        }, cancellationToken);
+
+    /// <summary>Issues a new key for an existing partner; null when there is no such partner.</summary>
+    public Task<IssuedKey?> CreateKeyAsync(string partnerId, KeyScope scope, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var exists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "SELECT EXISTS (SELECT 1 FROM partners WHERE partner_id = @partnerId)", new { partnerId }, transaction, cancellationToken: cancellationToken));
+            return exists ? await InsertKeyAsync(connection, transaction, partnerId, scope, now, cancellationToken) : null;
+        }, cancellationToken);
+
+    private static async Task<IssuedKey> InsertKeyAsync(
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction,
+        string partnerId, KeyScope scope, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var secret = ApiKey.Generate();
+        var keyId = Ids.NewKeyId();
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO api_keys (key_id, partner_id, scope, key_hash, created_at) VALUES (@keyId, @partnerId, @scope, @hash, @now)",
+            new { keyId, partnerId, scope = ApiKey.ScopeName(scope), hash = ApiKey.Hash(secret), now = ToUnixMs(now) },
+            transaction, cancellationToken: cancellationToken));
+        return new IssuedKey(keyId, partnerId, scope, secret);
+    }
+
+    /// <summary>Revokes a key at once; false when no live key has that id.</summary>
+    public Task<bool> RevokeKeyAsync(string keyId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) => await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE api_keys SET revoked_at = @now WHERE key_id = @keyId AND revoked_at IS NULL",
+            new { keyId, now = ToUnixMs(now) }, transaction, cancellationToken: cancellationToken)) == 1, cancellationToken);
+
+    /// <summary>
+    /// The live key whose secret is <paramref name="secret"/>, or null. The database finds the row by hash;
+    /// the final comparison is constant-time.
+    /// </summary>
+    public async Task<ApiKeyRecord?> FindKeyAsync(string secret, CancellationToken cancellationToken)
+    {
+        var row = await ReadAsync(c => c.QuerySingleOrDefaultAsync<(string KeyId, string PartnerId, string Scope, byte[] KeyHash)?>(new CommandDefinition(
+            "SELECT key_id, partner_id, scope, key_hash FROM api_keys WHERE key_hash = @hash AND revoked_at IS NULL",
+            new { hash = ApiKey.Hash(secret) }, cancellationToken: cancellationToken)), cancellationToken);
+        if (row is not { } key || !ApiKey.Matches(secret, key.KeyHash) || !ApiKey.TryParseScope(key.Scope, out var scope)) return null;
+        return new ApiKeyRecord(key.KeyId, key.PartnerId, scope, key.KeyHash);
+    }
+}

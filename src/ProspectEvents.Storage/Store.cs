@@ -1,0 +1,60 @@
+using System.Data.Common;
+
+namespace ProspectEvents.Storage;
+
+/// <summary>
+/// The storage seam. SQL shared by both providers lives here, on plain <see cref="DbConnection"/>s;
+/// <see cref="SqliteStore"/> and <see cref="PostgresStore"/> override only what differs between dialects.
+/// </summary>
+public abstract partial class Store : IAsyncDisposable
+{
+    /// <summary><c>sqlite</c> or <c>postgres</c>, as in <see cref="StorageOptions.Provider"/>.</summary>
+    public abstract string Provider { get; }
+
+    public static Store Create(StorageOptions options) => options.Provider.ToLowerInvariant() switch
+    {
+        StorageOptions.Sqlite => new SqliteStore(options.ConnectionString),
+        StorageOptions.Postgres => new PostgresStore(options.ConnectionString),
+        _ => throw new ArgumentException(
+            $"Storage:Provider must be '{StorageOptions.Sqlite}' or '{StorageOptions.Postgres}', not '{options.Provider}'.", nameof(options)),
+    };
+
+    /// <summary>An open connection, configured for this provider.</summary>
+    public abstract ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one write transaction and commits it; any exception rolls everything back,
+    /// so a rejected request changes nothing.
+    /// </summary>
+    protected virtual async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var result = await work(connection, transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    /// <summary>Runs one read on a connection of its own.</summary>
+    protected async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        return await read(connection);
+    }
+
+    /// <summary>True when <paramref name="exception"/> reports a unique-constraint violation.</summary>
+    protected abstract bool IsUniqueViolation(DbException exception);
+
+    /// <summary>Cheap round trip proving the database answers (for <c>/readyz</c>).</summary>
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1";
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 1;
+    }
+
+    public abstract ValueTask DisposeAsync();
+
+    protected static long ToUnixMs(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+}

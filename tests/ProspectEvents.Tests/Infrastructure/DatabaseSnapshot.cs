@@ -1,0 +1,34 @@
+using System.Globalization;
+using System.Text;
+using ProspectEvents.Storage;
+
+namespace ProspectEvents.Tests.Infrastructure;
+
+/// <summary>Every row of every table as text, to prove a rejected request changed nothing.</summary>
+public static class DatabaseSnapshot
+{
+    private static readonly string[] Tables = ["partners", "api_keys", "enrollments", "enrollment_prospects"];
+
+    public static async Task<string> TakeAsync(Store store)
+    {
+        var text = new StringBuilder();
+        await using var connection = await store.OpenConnectionAsync(CancellationToken.None);
+        foreach (var table in Tables)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT * FROM {table} ORDER BY 1, 2";
+            await using var reader = await command.ExecuteReaderAsync();
+            text.Append(table).Append(':').AppendLine();
+            while (await reader.ReadAsync())
+            {
+                for (var i = 0; i < reader.FieldCount; i++)
+                {
+                    var value = reader.GetValue(i);
+                    text.Append(value is byte[] bytes ? Convert.ToHexString(bytes) : Convert.ToString(value, CultureInfo.InvariantCulture)).Append('|');
+                }
+                text.AppendLine();
+            }
+        }
+        return text.ToString();
+    }
+}

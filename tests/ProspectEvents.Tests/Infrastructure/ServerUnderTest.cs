@@ -1,0 +1,126 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using ProspectEvents.Server.Hosting;
+using ProspectEvents.Storage;
+
+namespace ProspectEvents.Tests.Infrastructure;
+
+/// <summary>
+/// The real server on a free loopback port, on a fresh database of the chosen backend, with a hand-driven clock.
+/// Tests talk to it over real HTTP only.
+/// </summary>
+public sealed partial class ServerUnderTest : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ServerUnderTest(WebApplication app, Uri address, string adminKey, ManualClock clock, StorageOptions storage)
+    {
+        _app = app;
+        Address = address;
+        AdminKey = adminKey;
+        Clock = clock;
+        Storage = storage;
+    }
+
+    public Uri Address { get; }
+
+    /// <summary>The admin key of partner <c>default</c>, parsed from what the first start printed.</summary>
+    public string AdminKey { get; }
+
+    public ManualClock Clock { get; }
+
+    public StorageOptions Storage { get; }
+
+    public Store Store => _app.Services.GetRequiredService<Store>();
+
+    public static async Task<ServerUnderTest> StartAsync(Backend backend, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var storage = await TestStorage.CreateAsync(backend);
+        var clock = new ManualClock(new DateTimeOffset(2026, 11, 1, 8, 0, 0, TimeSpan.Zero));
+        var app = ServerApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Storage:Provider"] = storage.Provider,
+                ["Storage:ConnectionString"] = storage.ConnectionString,
+                ["Logging:LogLevel:Default"] = "Warning",
+            });
+            if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
+            builder.Services.AddSingleton<TimeProvider>(clock);
+        });
+
+        var printed = new StringWriter();
+        await app.PrepareAsync(printed, CancellationToken.None);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var adminKey = KeyPattern().Match(printed.ToString()) is { Success: true } match
+            ? match.Value
+            : throw new InvalidOperationException($"First start printed no admin key:\n{printed}");
+        return new ServerUnderTest(app, new Uri(address), adminKey, clock, storage);
+    }
+
+    /// <summary>An HTTP client sending <paramref name="apiKey"/> in the <c>api_key</c> header (none when null).</summary>
+    public HttpClient Client(string? apiKey)
+    {
+        var client = new HttpClient { BaseAddress = Address };
+        if (apiKey is not null) client.DefaultRequestHeaders.Add("api_key", apiKey);
+        return client;
+    }
+
+    /// <summary>A new partner with a partner-scope key, and a client that uses it.</summary>
+    public async Task<(string PartnerId, HttpClient Client)> NewPartnerAsync(string name = "acme")
+    {
+        var key = await Store.CreatePartnerAsync(name, KeyScope.Partner, Clock.GetUtcNow(), CancellationToken.None);
+        return (key.PartnerId, Client(key.Secret));
+    }
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    [GeneratedRegex("pek_[A-Za-z0-9_-]{43}")]
+    public static partial Regex KeyPattern();
+}
+
+/// <summary>Small helpers for talking JSON over HTTP in tests.</summary>
+public static class HttpJson
+{
+    public const string EnrollmentsPath = "/v1/prospects/events/enrollments";
+
+    public static StringContent Body(string json) => new(json, Encoding.UTF8, "application/json");
+
+    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string path, string json) => client.PostAsync(path, Body(json));
+
+    public static Task<HttpResponseMessage> SendJsonAsync(this HttpClient client, HttpMethod method, string path, string json) =>
+        client.SendAsync(new HttpRequestMessage(method, path) { Content = Body(json) });
+
+    public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        try
+        {
+            return JsonDocument.Parse(text).RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            throw new InvalidOperationException($"Response {(int)response.StatusCode} is not JSON: {text}");
+        }
+    }
+
+    /// <summary>Asserts the status and returns the JSON body, showing the body when the status is wrong.</summary>
+    public static async Task<JsonElement> ExpectAsync(this HttpResponseMessage response, int status)
+    {
+        var body = await response.JsonAsync();
+        Assert.True((int)response.StatusCode == status, $"Expected {status}, got {(int)response.StatusCode}: {body}");
+        return body;
+    }
+
+    public static string[] Strings(this JsonElement array) => array.EnumerateArray().Select(e => e.GetString()!).ToArray();
+
+    public static MediaTypeHeaderValue JsonType => new("application/json");
+}
