@@ -12,21 +12,6 @@ public abstract class EnrollmentApiContract(Backend backend) : IAsyncLifetime
     protected const string DanaId = "20ae6cbf564ee683e66685e429844a5ff8ffc30f";
     protected const string EliId = "4c485f009d59e319dc039cdf3e935b85014e6a33";
 
-    // The anchor's own example (seed page), verbatim.
-    protected const string SeedExample = """
-        {
-          "enrollment_key": "tech_executives_monitor",
-          "prospect_ids": [
-            "20ae6cbf564ee683e66685e429844a5ff8ffc30f",
-            "4c485f009d59e319dc039cdf3e935b85014e6a33"
-          ],
-          "event_types": [
-            "prospect_changed_role",
-            "prospect_changed_company"
-          ],
-          "ttl_days": 365
-        }
-        """;
 
     protected ServerUnderTest Server { get; private set; } = null!;
 
@@ -49,7 +34,7 @@ public abstract class EnrollmentApiContract(Backend backend) : IAsyncLifetime
     public async Task TheSeedExampleSucceedsAsWrittenWithTheUppercaseHeader()
     {
         using var client = new HttpClient { BaseAddress = Server.Address };
-        var request = new HttpRequestMessage(HttpMethod.Post, EnrollmentsPath) { Content = Body(SeedExample) };
+        var request = new HttpRequestMessage(HttpMethod.Post, EnrollmentsPath) { Content = Body(Seed.EnrollmentExample) };
         request.Headers.Add("API_KEY", Server.AdminKey);
 
         var response = await client.SendAsync(request);
@@ -67,7 +52,7 @@ public abstract class EnrollmentApiContract(Backend backend) : IAsyncLifetime
     public async Task TheSeedExampleSucceedsWithTheLowercaseHeaderAndIsListed()
     {
         using var client = Server.Client(Server.AdminKey);
-        var created = await (await client.PostJsonAsync(EnrollmentsPath, SeedExample)).ExpectAsync(200);
+        var created = await (await client.PostJsonAsync(EnrollmentsPath, Seed.EnrollmentExample)).ExpectAsync(200);
 
         var listed = Assert.Single(await ListAsync(client));
         Assert.Equal(created.GetProperty("enrollment_id").GetString(), listed.GetProperty("enrollment_id").GetString());
@@ -89,7 +74,7 @@ public abstract class EnrollmentApiContract(Backend backend) : IAsyncLifetime
     public async Task ABodyWithoutAJsonContentTypeIsStillReadAsJson()
     {
         using var client = Server.Client(Server.AdminKey);
-        var response = await client.PostAsync(EnrollmentsPath, new StringContent(SeedExample)); // text/plain
+        var response = await client.PostAsync(EnrollmentsPath, new StringContent(Seed.EnrollmentExample)); // text/plain
         await response.ExpectAsync(200);
     }
 
@@ -199,7 +184,7 @@ public abstract class EnrollmentApiContract(Backend backend) : IAsyncLifetime
     public async Task DeleteRemovesTheEnrollmentAndItsProspects()
     {
         using var client = Server.Client(Server.AdminKey);
-        var created = await (await client.PostJsonAsync(EnrollmentsPath, SeedExample)).ExpectAsync(200);
+        var created = await (await client.PostJsonAsync(EnrollmentsPath, Seed.EnrollmentExample)).ExpectAsync(200);
 
         var deleted = await (await client.SendJsonAsync(HttpMethod.Delete, EnrollmentsPath,
             $$"""{"enrollment_id":"{{created.GetProperty("enrollment_id").GetString()}}"}""")).ExpectAsync(200);
@@ -216,7 +201,7 @@ public abstract class EnrollmentApiContract(Backend backend) : IAsyncLifetime
     {
         var (_, alice) = await Server.NewPartnerAsync("alice");
         var (_, bob) = await Server.NewPartnerAsync("bob");
-        var created = await (await alice.PostJsonAsync(EnrollmentsPath, SeedExample)).ExpectAsync(200);
+        var created = await (await alice.PostJsonAsync(EnrollmentsPath, Seed.EnrollmentExample)).ExpectAsync(200);
         var id = created.GetProperty("enrollment_id").GetString();
         var before = await DatabaseSnapshot.TakeAsync(Server.Store);
 

@@ -37,7 +37,7 @@ public sealed class ReadmeRunCommandTests
             lock (printed) key = ServerUnderTest.KeyPattern().Match(printed.ToString()).Value;
             Assert.False(string.IsNullOrEmpty(key), $"The first start printed no admin key:\n{printed}");
 
-            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/prospects/events/enrollments") { Content = Body(SeedExample) };
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/prospects/events/enrollments") { Content = Body(Seed.EnrollmentExample) };
             request.Headers.Add("API_KEY", key);
             var body = await (await client.SendAsync(request)).ExpectAsync(200);
 
@@ -52,20 +52,6 @@ public sealed class ReadmeRunCommandTests
         }
     }
 
-    private const string SeedExample = """
-        {
-          "enrollment_key": "tech_executives_monitor",
-          "prospect_ids": [
-            "20ae6cbf564ee683e66685e429844a5ff8ffc30f",
-            "4c485f009d59e319dc039cdf3e935b85014e6a33"
-          ],
-          "event_types": [
-            "prospect_changed_role",
-            "prospect_changed_company"
-          ],
-          "ttl_days": 365
-        }
-        """;
 
     private static async Task WaitForReadyAsync(HttpClient client, Process server, System.Text.StringBuilder printed, TimeSpan limit)
     {
