@@ -6,15 +6,16 @@ namespace ProspectEvents.Storage;
 /// <summary>The embedded default: one SQLite file in WAL mode.</summary>
 public sealed class SqliteStore : Store
 {
-    // Per connection: NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last
-    // commits); the busy timeout covers writers in other processes (the CLI verbs next to a running server).
-    private const string ConnectionPragmas = "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536;";
+    // The busy timeout covers writers in other processes (the CLI verbs next to a running server).
+    private const string ConnectionPragmas = "PRAGMA busy_timeout = 10000;";
+
+    // The writer's own connection, set once: NORMAL is durable across process crashes in WAL mode (only an OS
+    // crash can lose the last commits); a large page cache keeps the indexes it writes to in memory.
+    private const string WriterPragmas = "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;";
 
     private readonly string _connectionString;
 
-    // SQLite allows one writer at a time. Queueing this process's writers here is far cheaper than letting them
-    // collide on the file lock and back off inside the driver.
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly SqliteWriter _writer;
 
     public SqliteStore(string connectionString)
     {
@@ -22,18 +23,25 @@ public sealed class SqliteStore : Store
         var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
         _connectionString = builder.ToString();
+        _writer = new SqliteWriter(OpenWriterConnectionAsync);
     }
 
     public override string Provider => StorageOptions.Sqlite;
 
-    public override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    public override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
+        await OpenAsync(ConnectionPragmas, cancellationToken);
+
+    private async ValueTask<SqliteConnection> OpenWriterConnectionAsync(CancellationToken cancellationToken) =>
+        await OpenAsync(ConnectionPragmas + WriterPragmas, cancellationToken);
+
+    private async ValueTask<SqliteConnection> OpenAsync(string pragmas, CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);
             await using var command = connection.CreateCommand();
-            command.CommandText = ConnectionPragmas;
+            command.CommandText = pragmas;
             await command.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }
@@ -44,19 +52,9 @@ public sealed class SqliteStore : Store
         }
     }
 
-    protected override async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
-    {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
-        {
-            // Microsoft.Data.Sqlite begins IMMEDIATE transactions: the write lock is taken up front, never upgraded mid-way.
-            return await base.WriteAsync(work, cancellationToken);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+    /// <summary>Every write of this process goes through one group-committing writer (see <see cref="SqliteWriter"/>).</summary>
+    protected override Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        _writer.WriteAsync(work, cancellationToken);
 
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
@@ -72,11 +70,10 @@ public sealed class SqliteStore : Store
     protected override Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
         Task.CompletedTask; // The IMMEDIATE transaction already excludes every other writer.
 
-    public override ValueTask DisposeAsync()
+    public override async ValueTask DisposeAsync()
     {
+        await _writer.DisposeAsync();
         // Pooled handles keep the file open; release them so the file can be moved or deleted.
         SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
-        _writeLock.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

@@ -181,6 +181,25 @@ public abstract class EnrollmentApiContract(Backend backend) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AFailingWriteAmongConcurrentOnesFailsAloneAndTheOthersAreKept()
+    {
+        using var client = Server.Client(Server.AdminKey);
+        await (await client.PostJsonAsync(EnrollmentsPath, Enrollment("taken", [Id(1)]))).ExpectAsync(200);
+        var victim = await (await client.PostJsonAsync(EnrollmentsPath, Enrollment("victim", [Id(2)]))).ExpectAsync(200);
+        var conflicting = $$"""{"enrollment_id":"{{victim.GetProperty("enrollment_id").GetString()}}","enrollment_key":"taken","event_types":["prospect_changed_role"],"prospect_ids":["{{Id(99)}}"]}""";
+
+        var posts = Enumerable.Range(0, 30).Select(i => client.PostJsonAsync(EnrollmentsPath, Enrollment($"batch_{i}", [Id(100 + i)])));
+        var patches = Enumerable.Range(0, 10).Select(_ => client.SendJsonAsync(HttpMethod.Patch, EnrollmentsPath, conflicting));
+        var responses = await Task.WhenAll(posts.Concat(patches));
+
+        Assert.Equal(30, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(10, responses.Count(r => r.StatusCode == HttpStatusCode.Conflict));
+        var listed = await ListAsync(client);
+        Assert.Equal(32, listed.Length);
+        Assert.Equal([Id(2)], listed.Single(e => e.GetProperty("enrollment_key").GetString() == "victim").GetProperty("prospect_ids").Strings());
+    }
+
+    [Fact]
     public async Task DeleteRemovesTheEnrollmentAndItsProspects()
     {
         using var client = Server.Client(Server.AdminKey);
