@@ -1,0 +1,90 @@
+using System.Text.Json.Serialization;
+
+namespace ProspectEvents.Bench;
+
+/// <summary>Same wire shape as the enrollment request of POST /v1/prospects/events/enrollments.</summary>
+internal sealed class EnrollmentRequestEcho
+{
+    public string? EnrollmentKey { get; set; }
+    public List<string>? EventTypes { get; set; }
+    public List<string>? ProspectIds { get; set; }
+    public int? TtlDays { get; set; }
+}
+
+internal sealed record PartnerCreated(string? PartnerId, string? ApiKey);
+
+internal sealed record CpuSample(
+    double Seconds,
+    double ServerCpuSeconds,
+    double ServerUserSeconds,
+    double ServerSysSeconds,
+    double LoadGenCpuSeconds,
+    double[] CoreBusyPercent,
+    double[] CoreStealPercent);
+
+internal sealed record LatencySummary(
+    long Count,
+    double P50Ms,
+    double P90Ms,
+    double P99Ms,
+    double P999Ms,
+    double MaxMs,
+    double MeanMs);
+
+internal sealed record LoadResult
+{
+    public required string Url { get; init; }
+    public required string Kind { get; init; }
+    public required int Connections { get; init; }
+    public required int Ids { get; init; }
+    public required double WindowSeconds { get; init; }
+    public required long Requests { get; init; }
+    public required long Errors { get; init; }
+    public required long WarmupRequests { get; init; }
+    public required long WarmupErrors { get; init; }
+    public required double RequestsPerSecond { get; init; }
+    public required LatencySummary Latency { get; init; }
+    public required long[] PerSecondRequests { get; init; }
+    public required Dictionary<string, long> ErrorsByKind { get; init; }
+    public required List<string> ErrorSamples { get; init; }
+    public required double BodyBuildNanoseconds { get; init; }
+    public required int BodyBytes { get; init; }
+    public CpuSample? Cpu { get; init; }
+    public string? AffinityList { get; init; }
+}
+
+internal sealed record RunRow
+{
+    public required string Name { get; init; }
+    public required LoadResult Load { get; init; }
+    public string? ServerAffinity { get; init; }
+    public long ServerPeakRssKb { get; init; }
+    public string? Notes { get; init; }
+}
+
+internal sealed record BenchReport
+{
+    public required DateTimeOffset StartedUtc { get; init; }
+    public required string Command { get; init; }
+    public required string Machine { get; init; }
+    public string? Source { get; init; }
+    public required string Pinning { get; init; }
+    public required List<RunRow> Rows { get; init; }
+    public double? Ratio { get; init; }
+    public bool? RatioPass { get; init; }
+    public bool? P99Pass { get; init; }
+    public required bool HadErrors { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(EnrollmentRequestEcho))]
+[JsonSerializable(typeof(PartnerCreated))]
+internal sealed partial class WireJsonContext : JsonSerializerContext;
+
+[JsonSourceGenerationOptions(
+    WriteIndented = true,
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(LoadResult))]
+[JsonSerializable(typeof(BenchReport))]
+internal sealed partial class ReportJsonContext : JsonSerializerContext;

@@ -1,0 +1,172 @@
+using System.Globalization;
+
+namespace ProspectEvents.Bench;
+
+internal sealed class CliException(string message) : Exception(message);
+
+internal sealed record EnrollmentOptions
+{
+    public int Seconds { get; init; } = 15;
+    public int WarmupSeconds { get; init; } = 5;
+    public int Connections { get; init; } = 32;
+    public int Ids { get; init; } = 20;
+    public bool BaselineOnly { get; init; }
+    public bool RealOnly { get; init; }
+    public bool NoPin { get; init; }
+    public bool NoBuild { get; init; }
+    public bool DbOutsideWorkdir { get; init; }
+    public string? ServerDll { get; init; }
+    public string? ResultsDir { get; init; }
+}
+
+internal enum BodyKind
+{
+    Echo,
+    Enrollment,
+}
+
+internal sealed record LoadOptions
+{
+    public required Uri Url { get; init; }
+    public BodyKind Kind { get; init; } = BodyKind.Enrollment;
+    public string? ApiKey { get; init; }
+    public int Seconds { get; init; } = 15;
+    public int WarmupSeconds { get; init; } = 5;
+    public int Connections { get; init; } = 32;
+    public int Ids { get; init; } = 20;
+    public int ServerPid { get; init; }
+}
+
+internal static class Cli
+{
+    public const string Usage = """
+        ProspectEvents benchmark harness
+
+        usage:
+          dotnet run -c Release --project bench/ProspectEvents.Bench -- enrollments [options]
+
+        enrollments options:
+          --seconds N        measured window per server (default 15)
+          --warmup N         warm-up seconds before the window, not counted (default 5)
+          --connections N    concurrent HTTP/1.1 connections, one request loop each (default 32)
+          --ids N            prospect ids per request (default 20)
+          --baseline-only    run only the echo baseline (no real server)
+          --real-only        run only the real server (no ratio is printed)
+          --server-dll PATH  use an already built ProspectEvents.Server.dll instead of building it
+          --no-build         reuse the last Release build in bench/results/server-build
+          --no-pin           do not pin server / load generator to separate cores
+          --db-outside-workdir  put the real server's SQLite file outside its working directory
+                             (= content root); default keeps it inside, like the shipped data/ default
+          --results DIR      where to write the JSON result file (default bench/results)
+
+        Exit code: 0 = ran without request errors, 1 = some requests failed (results invalid),
+                   2 = usage error / setup failure (build, start, readiness, smoke request).
+        """;
+
+    public static int Fail(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return 2;
+    }
+
+    public static EnrollmentOptions ParseEnrollmentOptions(string[] args)
+    {
+        var o = new EnrollmentOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--seconds": o = o with { Seconds = PositiveInt(args, ref i) }; break;
+                case "--warmup": o = o with { WarmupSeconds = NonNegativeInt(args, ref i) }; break;
+                case "--connections": o = o with { Connections = PositiveInt(args, ref i) }; break;
+                case "--ids": o = o with { Ids = PositiveInt(args, ref i) }; break;
+                case "--baseline-only": o = o with { BaselineOnly = true }; break;
+                case "--real-only": o = o with { RealOnly = true }; break;
+                case "--no-pin": o = o with { NoPin = true }; break;
+                case "--no-build": o = o with { NoBuild = true }; break;
+                case "--db-outside-workdir": o = o with { DbOutsideWorkdir = true }; break;
+                case "--server-dll": o = o with { ServerDll = Value(args, ref i) }; break;
+                case "--results": o = o with { ResultsDir = Value(args, ref i) }; break;
+                default: throw new CliException($"unknown option '{args[i]}' (see --help)");
+            }
+        }
+
+        if (o.BaselineOnly && o.RealOnly)
+        {
+            throw new CliException("--baseline-only and --real-only are mutually exclusive");
+        }
+
+        return o;
+    }
+
+    public static LoadOptions ParseLoadOptions(string[] args)
+    {
+        Uri? url = null;
+        var o = new LoadOptions { Url = new Uri("http://127.0.0.1/") };
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--url": url = new Uri(Value(args, ref i)); break;
+                case "--kind":
+                    string kind = Value(args, ref i);
+                    o = o with
+                    {
+                        Kind = kind switch
+                        {
+                            "echo" => BodyKind.Echo,
+                            "enrollment" => BodyKind.Enrollment,
+                            _ => throw new CliException($"unknown --kind '{kind}'"),
+                        },
+                    };
+                    break;
+                case "--api-key": o = o with { ApiKey = Value(args, ref i) }; break;
+                case "--seconds": o = o with { Seconds = PositiveInt(args, ref i) }; break;
+                case "--warmup": o = o with { WarmupSeconds = NonNegativeInt(args, ref i) }; break;
+                case "--connections": o = o with { Connections = PositiveInt(args, ref i) }; break;
+                case "--ids": o = o with { Ids = PositiveInt(args, ref i) }; break;
+                case "--server-pid": o = o with { ServerPid = PositiveInt(args, ref i) }; break;
+                default: throw new CliException($"unknown loadgen option '{args[i]}'");
+            }
+        }
+
+        if (url is null)
+        {
+            throw new CliException("loadgen needs --url");
+        }
+
+        if (!IsLoopback(url))
+        {
+            throw new CliException($"refusing to load anything but 127.0.0.1 (got {url})");
+        }
+
+        return o with { Url = url };
+    }
+
+    public static bool IsLoopback(Uri url) => string.Equals(url.Host, "127.0.0.1", StringComparison.Ordinal);
+
+    private static string Value(string[] args, ref int i)
+    {
+        if (i + 1 >= args.Length)
+        {
+            throw new CliException($"option '{args[i]}' needs a value");
+        }
+
+        return args[++i];
+    }
+
+    private static int PositiveInt(string[] args, ref int i)
+    {
+        int v = NonNegativeInt(args, ref i);
+        return v > 0 ? v : throw new CliException($"option '{args[i - 1]}' must be > 0");
+    }
+
+    private static int NonNegativeInt(string[] args, ref int i)
+    {
+        string name = args[i];
+        string s = Value(args, ref i);
+        return int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v)
+            ? v
+            : throw new CliException($"option '{name}' expects a non-negative integer, got '{s}'");
+    }
+}

@@ -1,0 +1,723 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+
+namespace ProspectEvents.Bench;
+
+/// <summary>
+/// `enrollments`: measures the echo baseline and the real ProspectEvents server back to back in one
+/// run (same load generator, same bodies, same pinning), prints both rows, the req/s ratio and the
+/// target check. Each server is a separate child process pinned to core 0; the load generator is a
+/// separate child process pinned to core 1.
+/// </summary>
+internal static class EnrollmentBenchmark
+{
+    private const string EnrollmentPath = "/v1/prospects/events/enrollments";
+    private const double TargetRatio = 0.15;
+    private const double TargetP99Ms = 25.0;
+
+    public static async Task<int> RunAsync(EnrollmentOptions o)
+    {
+        string repo = FindRepoRoot();
+        string dotnet = FindDotnet();
+        string benchDll = typeof(EnrollmentBenchmark).Assembly.Location;
+        string resultsDir = Path.GetFullPath(o.ResultsDir ?? Path.Combine(repo, "bench", "results"));
+        Directory.CreateDirectory(resultsDir);
+        var started = DateTimeOffset.UtcNow;
+        string stamp = started.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        string runDir = Directory.CreateTempSubdirectory("prospectevents-bench-").FullName;
+
+        string machine = await DescribeMachineAsync(dotnet, repo);
+        var pin = Pinning.Decide(o.NoPin);
+        Console.WriteLine($"machine : {machine}");
+        Console.WriteLine($"pinning : {pin.Description}");
+        Console.WriteLine($"load    : {o.Connections} connections, {o.Ids} prospect ids/request, warm-up {o.WarmupSeconds}s (not counted) + {o.Seconds}s window per server");
+        Console.WriteLine($"scratch : {runDir}");
+        Console.WriteLine();
+
+        // 1. Build the real server first (unpinned, so the build gets both cores) and fail fast.
+        string? serverDll = null;
+        string? source = null;
+        if (!o.BaselineOnly)
+        {
+            serverDll = o.ServerDll is not null ? Path.GetFullPath(o.ServerDll) : await BuildServerAsync(dotnet, repo, rebuild: !o.NoBuild, runDir);
+            if (serverDll is null || !File.Exists(serverDll))
+            {
+                return Cli.Fail($"real server not available (dll: {serverDll ?? "build failed"}); use --baseline-only to measure just the baseline");
+            }
+
+            Console.WriteLine($"server  : {serverDll}");
+            source = await DescribeSourceAsync(repo);
+            Console.WriteLine($"source  : {source}");
+        }
+
+        var rows = new List<RunRow>();
+        bool setupFailed = false;
+
+        // 2. Baseline.
+        if (!o.RealOnly)
+        {
+            Console.WriteLine("== baseline: echo server (minimal Kestrel, STJ source-gen, POST /echo) ==");
+            RunRow? row = await RunEchoAsync(o, pin, dotnet, benchDll, runDir);
+            if (row is null)
+            {
+                setupFailed = true;
+            }
+            else
+            {
+                rows.Add(row);
+            }
+
+            Console.WriteLine();
+        }
+
+        // 3. Real server.
+        if (!o.BaselineOnly && !setupFailed)
+        {
+            Console.WriteLine($"== real: ProspectEvents.Server (POST {EnrollmentPath}, SQLite) ==");
+            RunRow? row = await RunRealAsync(o, pin, dotnet, benchDll, serverDll!, runDir);
+            if (row is null)
+            {
+                setupFailed = true;
+            }
+            else
+            {
+                rows.Add(row);
+            }
+
+            Console.WriteLine();
+        }
+
+        // 4. Report.
+        RunRow? baseline = rows.FirstOrDefault(r => r.Name == "baseline");
+        RunRow? real = rows.FirstOrDefault(r => r.Name == "real");
+        double? ratio = baseline is not null && real is not null && baseline.Load.RequestsPerSecond > 0
+            ? real.Load.RequestsPerSecond / baseline.Load.RequestsPerSecond
+            : null;
+        bool hadErrors = rows.Any(r => r.Load.Errors + r.Load.WarmupErrors > 0);
+        var report = new BenchReport
+        {
+            StartedUtc = started,
+            Command = "dotnet run -c Release --project bench/ProspectEvents.Bench -- enrollments " + string.Join(' ', Environment.GetCommandLineArgs().Skip(2)),
+            Machine = machine,
+            Source = source,
+            Pinning = pin.Description,
+            Rows = rows,
+            Ratio = ratio,
+            RatioPass = ratio is null ? null : ratio >= TargetRatio,
+            P99Pass = real is null ? null : real.Load.Latency.P99Ms <= TargetP99Ms,
+            HadErrors = hadErrors,
+        };
+        PrintReport(report, o);
+
+        string resultFile = Path.Combine(resultsDir, $"enrollments-{stamp}.json");
+        await File.WriteAllTextAsync(resultFile, JsonSerializer.Serialize(report, ReportJsonContext.Default.BenchReport));
+        Console.WriteLine($"results : {resultFile}");
+
+        if (!setupFailed && !hadErrors)
+        {
+            TryDelete(runDir);
+        }
+        else
+        {
+            Console.WriteLine($"logs    : kept in {runDir}");
+        }
+
+        return setupFailed ? 2 : hadErrors ? 1 : 0;
+    }
+
+    private static async Task<RunRow?> RunEchoAsync(EnrollmentOptions o, Pinning pin, string dotnet, string benchDll, string runDir)
+    {
+        int port = FreePort();
+        var baseUrl = new Uri($"http://127.0.0.1:{port}");
+        using var server = ChildProcess.Start(
+            pin.ServerLauncher(dotnet, out var prefix),
+            [.. prefix, benchDll, "echo-server", "--urls", baseUrl.ToString().TrimEnd('/')],
+            Path.Combine(runDir, "echo-server.log"),
+            workingDirectory: runDir,
+            environment: ServerEnvironment(extra: null));
+        Console.WriteLine($"started : pid {server.Pid}: {server.Display}");
+
+        if (!await WaitReadyAsync(server, new Uri(baseUrl, "/readyz")))
+        {
+            return null;
+        }
+
+        Console.WriteLine($"affinity: server pid {server.Pid} Cpus_allowed_list = {ProcStats.AffinityList(server.Pid) ?? "n/a"}");
+
+        // Smoke: the echo must round-trip the body byte for byte (same JSON shape and naming).
+        var bodies = new BodyFactory(9999, o.Ids);
+        int len = bodies.Build(0);
+        var (status, text) = await PostOnceAsync(new Uri(baseUrl, "/echo"), bodies.Buffer.AsMemory(0, len), apiKey: null);
+        string sent = Encoding.UTF8.GetString(bodies.Buffer, 0, len);
+        if (status != 200)
+        {
+            Console.Error.WriteLine($"error: echo smoke POST returned {status}: {text}");
+            return null;
+        }
+
+        Console.WriteLine(string.Equals(text, sent, StringComparison.Ordinal)
+            ? $"smoke   : POST /echo -> 200, body round-trips byte for byte ({len} B)"
+            : $"smoke   : POST /echo -> 200 but body differs from request (sent {len} B, got {text.Length} chars)");
+
+        return await RunLoadAsync("baseline", o, pin, dotnet, benchDll, server, new Uri(baseUrl, "/echo"), "echo", apiKey: null, runDir);
+    }
+
+    private static async Task<RunRow?> RunRealAsync(EnrollmentOptions o, Pinning pin, string dotnet, string benchDll, string serverDll, string runDir)
+    {
+        string workDir = Path.Combine(runDir, "server");
+        Directory.CreateDirectory(workDir);
+        // Default: the database lives in the server's working directory (its content root), like the
+        // shipped default Data Source=data/prospect-events.db. --db-outside-workdir moves it next door.
+        string dbDir = o.DbOutsideWorkdir ? Path.Combine(runDir, "db") : workDir;
+        Directory.CreateDirectory(dbDir);
+        string db = Path.Combine(dbDir, "bench.db");
+        var env = ServerEnvironment(new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["Storage__ConnectionString"] = $"Data Source={db}",
+            ["RateLimiting__PermitsPerWindow"] = "1000000000",
+        });
+
+        // API key first (same env and working directory as the server).
+        var stdout = new StringBuilder();
+        using (var create = ChildProcess.Start(dotnet, [serverDll, "partners", "create", "bench"], Path.Combine(runDir, "partners-create.log"), workDir, env, onStdoutLine: l => stdout.AppendLine(l)))
+        {
+            int? code = await create.WaitAsync(TimeSpan.FromSeconds(60));
+            if (code != 0)
+            {
+                Console.Error.WriteLine($"error: `partners create bench` exited with {code?.ToString(CultureInfo.InvariantCulture) ?? "timeout"}:{Environment.NewLine}{create.Tail()}");
+                return null;
+            }
+        }
+
+        string? apiKey = ParseApiKey(stdout.ToString());
+        if (apiKey is null)
+        {
+            Console.Error.WriteLine($"error: could not find api_key in `partners create bench` output:{Environment.NewLine}{stdout}");
+            return null;
+        }
+
+        Console.WriteLine($"partner : created, api key {apiKey[..Math.Min(8, apiKey.Length)]}... (db {db})");
+
+        int port = FreePort();
+        var baseUrl = new Uri($"http://127.0.0.1:{port}");
+        using var server = ChildProcess.Start(
+            pin.ServerLauncher(dotnet, out var prefix),
+            [.. prefix, serverDll, "serve", "--urls", baseUrl.ToString().TrimEnd('/')],
+            Path.Combine(runDir, "real-server.log"),
+            workDir,
+            env);
+        Console.WriteLine($"started : pid {server.Pid}: {server.Display}");
+
+        if (!await WaitReadyAsync(server, new Uri(baseUrl, "/readyz")))
+        {
+            return null;
+        }
+
+        Console.WriteLine($"affinity: server pid {server.Pid} Cpus_allowed_list = {ProcStats.AffinityList(server.Pid) ?? "n/a"}");
+
+        var bodies = new BodyFactory(9999, o.Ids);
+        int len = bodies.Build(0);
+        var url = new Uri(baseUrl, EnrollmentPath);
+        var (status, text) = await PostOnceAsync(url, bodies.Buffer.AsMemory(0, len), apiKey);
+        if (status is < 200 or > 299)
+        {
+            Console.Error.WriteLine($"error: smoke POST {EnrollmentPath} returned {status}: {text}");
+            Console.Error.WriteLine(server.Tail());
+            return null;
+        }
+
+        bool hasId = text.Contains("\"enrollment_id\":\"en_", StringComparison.Ordinal);
+        Console.WriteLine($"smoke   : POST {EnrollmentPath} -> {status}{(hasId ? "" : " (WARNING: no enrollment_id \"en_...\" in body)")}: {Shorten(text, 200)}");
+
+        RunRow? row = await RunLoadAsync("real", o, pin, dotnet, benchDll, server, url, "enrollment", apiKey, runDir);
+        if (row is not null && File.Exists(db))
+        {
+            long bytes = new FileInfo(db).Length + (File.Exists(db + "-wal") ? new FileInfo(db + "-wal").Length : 0);
+            row = row with { Notes = $"sqlite db {(o.DbOutsideWorkdir ? "outside" : "inside")} the server working dir, db+wal after run {bytes / (1024.0 * 1024.0):F1} MiB" };
+        }
+
+        return row;
+    }
+
+    private static async Task<RunRow?> RunLoadAsync(
+        string name, EnrollmentOptions o, Pinning pin, string dotnet, string benchDll, ChildProcess server, Uri url, string kind, string? apiKey, string runDir)
+    {
+        List<string> args =
+        [
+            .. pin.LoadGenPrefix, benchDll, "loadgen",
+            "--url", url.ToString(), "--kind", kind,
+            "--seconds", o.Seconds.ToString(CultureInfo.InvariantCulture),
+            "--warmup", o.WarmupSeconds.ToString(CultureInfo.InvariantCulture),
+            "--connections", o.Connections.ToString(CultureInfo.InvariantCulture),
+            "--ids", o.Ids.ToString(CultureInfo.InvariantCulture),
+            "--server-pid", server.Pid.ToString(CultureInfo.InvariantCulture),
+        ];
+        if (apiKey is not null)
+        {
+            args.AddRange(["--api-key", apiKey]);
+        }
+
+        string? resultJson = null;
+        using var gen = ChildProcess.Start(
+            pin.LoadGenLauncher(dotnet),
+            args,
+            Path.Combine(runDir, $"loadgen-{name}.log"),
+            environment: new Dictionary<string, string?>(StringComparer.Ordinal)
+            {
+                // The generator has one core: workstation GC avoids server-GC overhead there.
+                ["DOTNET_gcServer"] = "0",
+            },
+            onStdoutLine: l =>
+            {
+                if (l.StartsWith("RESULT ", StringComparison.Ordinal))
+                {
+                    resultJson = l["RESULT ".Length..];
+                }
+            },
+            onStderrLine: l => Console.WriteLine($"          {l}"));
+
+        int? code = await gen.WaitAsync(TimeSpan.FromSeconds(o.WarmupSeconds + o.Seconds + 120));
+        if (resultJson is null)
+        {
+            Console.Error.WriteLine($"error: load generator exited with {code?.ToString(CultureInfo.InvariantCulture) ?? "timeout (killed)"} and no result:{Environment.NewLine}{gen.Tail()}");
+            return null;
+        }
+
+        var load = JsonSerializer.Deserialize(resultJson, ReportJsonContext.Default.LoadResult)!;
+        if (server.HasExited)
+        {
+            Console.Error.WriteLine($"WARNING: server under test exited during the run (code {server.Process.ExitCode}):{Environment.NewLine}{server.Tail()}");
+        }
+
+        long rss = ProcStats.PeakRssKb(server.Pid);
+        if (load.PerSecondRequests.Length > 0)
+        {
+            Console.WriteLine($"per-sec : {string.Join(' ', load.PerSecondRequests)}");
+        }
+
+        Console.WriteLine(
+            $"result  : {load.RequestsPerSecond:F0} req/s, p50 {load.Latency.P50Ms:F2} ms, p99 {load.Latency.P99Ms:F2} ms, errors {load.Errors} (+{load.WarmupErrors} in warm-up)");
+        return new RunRow
+        {
+            Name = name,
+            Load = load,
+            ServerAffinity = ProcStats.AffinityList(server.Pid),
+            ServerPeakRssKb = rss,
+        };
+    }
+
+    private static void PrintReport(BenchReport r, EnrollmentOptions o)
+    {
+        Console.WriteLine($"== Enrollment POST ({o.Ids} ids, SQLite, {o.Connections} connections), {o.Seconds}s window after {o.WarmupSeconds}s warm-up ==");
+        Console.WriteLine();
+        Console.WriteLine("| run | req/s | p50 ms | p99 ms | p99.9 ms | max ms | requests | errors | server CPU | core0 busy / steal | core1 busy / steal |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var row in r.Rows)
+        {
+            var l = row.Load;
+            var cpu = l.Cpu;
+            string serverCpu = cpu is null || double.IsNaN(cpu.ServerCpuSeconds)
+                ? "n/a"
+                : $"{100 * cpu.ServerCpuSeconds / cpu.Seconds:F0}% ({100 * cpu.ServerUserSeconds / cpu.Seconds:F0} usr + {100 * cpu.ServerSysSeconds / cpu.Seconds:F0} sys)";
+            string Core(int i) => cpu is null || cpu.CoreBusyPercent.Length <= i ? "n/a" : $"{cpu.CoreBusyPercent[i]:F0}% / {cpu.CoreStealPercent[i]:F0}%";
+            string label = row.Name == "baseline" ? "baseline (echo)" : "real (ProspectEvents.Server)";
+            Console.WriteLine(
+                $"| {label} | {l.RequestsPerSecond:F0} | {l.Latency.P50Ms:F2} | {l.Latency.P99Ms:F2} | {l.Latency.P999Ms:F2} | {l.Latency.MaxMs:F2} | {l.Requests} | {l.Errors + l.WarmupErrors} | {serverCpu} | {Core(0)} | {Core(1)} |");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("server CPU = server process utime+stime over the window / window length (100% = one full core).");
+        foreach (var row in r.Rows)
+        {
+            string perRequest = row.Load.Cpu is { } rc && row.Load.Requests > 0 && !double.IsNaN(rc.ServerCpuSeconds)
+                ? $"{1e6 * rc.ServerCpuSeconds / (row.Load.RequestsPerSecond * rc.Seconds):F0} µs"
+                : "n/a";
+            Console.WriteLine($"{row.Name}: server CPU per request {perRequest}, server peak RSS {row.ServerPeakRssKb / 1024.0:F0} MiB, server affinity {row.ServerAffinity ?? "n/a"}, loadgen affinity {row.Load.AffinityList ?? "n/a"}, " +
+                $"loadgen CPU {(row.Load.Cpu is { } c ? $"{100 * c.LoadGenCpuSeconds / c.Seconds:F0}%" : "n/a")}, body {row.Load.BodyBytes} B built in {row.Load.BodyBuildNanoseconds:F0} ns" +
+                (row.Notes is null ? "" : $", {row.Notes}"));
+        }
+
+        // Pinning keeps the server and the generator apart, not other tenants of the machine: show how
+        // much of each core went to anything else during the window.
+        foreach (var row in r.Rows)
+        {
+            if (row.Load.Cpu is not { CoreBusyPercent.Length: >= 2 } c || c.Seconds <= 0)
+            {
+                continue;
+            }
+
+            double other0 = c.CoreBusyPercent[0] - (100 * c.ServerCpuSeconds / c.Seconds);
+            double other1 = c.CoreBusyPercent[1] - (100 * c.LoadGenCpuSeconds / c.Seconds);
+            // Core 0 noise always hurts the server; core 1 noise only matters once the generator is short of CPU.
+            double loadGen = 100 * c.LoadGenCpuSeconds / c.Seconds;
+            string warn = other0 > 10 || (other1 > 10 && loadGen + other1 > 90)
+                ? "  <-- WARNING: other processes competed on this core; numbers are disturbed, consider re-running"
+                : "";
+            Console.WriteLine($"{row.Name}: other load during window: core 0 {Math.Max(0, other0):F0}%, core 1 {Math.Max(0, other1):F0}%{warn}");
+        }
+
+        var real = r.Rows.FirstOrDefault(x => x.Name == "real");
+        if (r.Ratio is { } ratio)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"ratio real/baseline req/s = {ratio:F3}");
+        }
+
+        if (real is not null)
+        {
+            Console.WriteLine();
+            Console.WriteLine("target (design): real >= 0.15 x echo baseline req/s, real p99 <= 25 ms");
+            Console.WriteLine(r.Ratio is { } ratio2
+                ? $"  [{(ratio2 >= TargetRatio ? "PASS" : "FAIL")}] ratio {ratio2:F3} >= {TargetRatio:F2}"
+                : "  [n/a ] ratio (baseline not run)");
+            Console.WriteLine($"  [{(real.Load.Latency.P99Ms <= TargetP99Ms ? "PASS" : "FAIL")}] p99 {real.Load.Latency.P99Ms:F2} ms <= {TargetP99Ms:F0} ms");
+        }
+
+        if (r.HadErrors)
+        {
+            Console.WriteLine();
+            Console.WriteLine(new string('!', 78));
+            Console.WriteLine("!!! INVALID BENCHMARK: some requests failed (non-2xx or transport errors).");
+            foreach (var row in r.Rows.Where(x => x.Load.Errors + x.Load.WarmupErrors > 0))
+            {
+                Console.WriteLine($"!!! {row.Name}: {row.Load.Errors} errors in window, {row.Load.WarmupErrors} in warm-up: " +
+                    string.Join(", ", row.Load.ErrorsByKind.Select(kv => $"{kv.Key}={kv.Value}")));
+                foreach (string s in row.Load.ErrorSamples)
+                {
+                    Console.WriteLine($"!!!   {s}");
+                }
+            }
+
+            Console.WriteLine(new string('!', 78));
+        }
+    }
+
+    private static Dictionary<string, string?> ServerEnvironment(Dictionary<string, string?>? extra)
+    {
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            // Never let an inherited URL setting move the server off 127.0.0.1.
+            ["ASPNETCORE_URLS"] = null,
+            ["DOTNET_URLS"] = null,
+            ["URLS"] = null,
+            ["ASPNETCORE_HTTP_PORTS"] = null,
+            ["ASPNETCORE_HTTPS_PORTS"] = null,
+        };
+        if (extra is not null)
+        {
+            foreach (var (k, v) in extra)
+            {
+                env[k] = v;
+            }
+        }
+
+        return env;
+    }
+
+    private static async Task<bool> WaitReadyAsync(ChildProcess server, Uri readyz)
+    {
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
+        var sw = Stopwatch.StartNew();
+        string last = "no answer";
+        while (sw.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (server.HasExited)
+            {
+                Console.Error.WriteLine($"error: server exited with {server.Process.ExitCode} before becoming ready:{Environment.NewLine}{server.Tail()}");
+                return false;
+            }
+
+            try
+            {
+                using var resp = await client.GetAsync(readyz);
+                if (resp.StatusCode == HttpStatusCode.OK)
+                {
+                    Console.WriteLine($"ready   : GET {readyz.AbsolutePath} -> 200 after {sw.Elapsed.TotalSeconds:F1}s");
+                    return true;
+                }
+
+                last = $"{(int)resp.StatusCode}";
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                last = e.Message;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Console.Error.WriteLine($"error: {readyz} not ready after 60s (last: {last}):{Environment.NewLine}{server.Tail()}");
+        return false;
+    }
+
+    private static async Task<(int Status, string Body)> PostOnceAsync(Uri url, ReadOnlyMemory<byte> body, string? apiKey)
+    {
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        using var req = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ReadOnlyMemoryContent(body) };
+        req.Content.Headers.ContentType = new("application/json");
+        if (apiKey is not null)
+        {
+            req.Headers.TryAddWithoutValidation("api_key", apiKey);
+        }
+
+        try
+        {
+            using var resp = await client.SendAsync(req);
+            return ((int)resp.StatusCode, await resp.Content.ReadAsStringAsync());
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return (0, e.Message);
+        }
+    }
+
+    private static string? ParseApiKey(string stdout)
+    {
+        // The command prints {"partner_id": "...", "api_key": "pek_..."}; on a fresh database other
+        // text (e.g. the one-time default admin key notice) may come first, so try every line that
+        // opens a JSON object, up to the last closing brace.
+        int end = stdout.LastIndexOf('}');
+        string[] lines = stdout.Split('\n');
+        int offset = 0;
+        foreach (string line in lines)
+        {
+            int start = offset + (line.Length - line.TrimStart().Length);
+            offset += line.Length + 1;
+            if (!line.TrimStart().StartsWith('{') || end <= start)
+            {
+                continue;
+            }
+
+            try
+            {
+                var p = JsonSerializer.Deserialize(stdout[start..(end + 1)], WireJsonContext.Default.PartnerCreated);
+                if (!string.IsNullOrEmpty(p?.ApiKey))
+                {
+                    return p.ApiKey;
+                }
+            }
+            catch (JsonException)
+            {
+                // Not the JSON we want; keep looking.
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task<string?> BuildServerAsync(string dotnet, string repo, bool rebuild, string runDir)
+    {
+        string artifacts = Path.Combine(repo, "bench", "results", "server-build");
+        string dll = Path.Combine(artifacts, "bin", "ProspectEvents.Server", "release", "ProspectEvents.Server.dll");
+        if (!rebuild)
+        {
+            return File.Exists(dll) ? dll : null;
+        }
+
+        // A private artifacts path keeps this Release build (bin/ and obj/) away from the other
+        // projects' own bin/obj folders, so it cannot collide with a concurrent developer build.
+        string project = Path.Combine(repo, "src", "ProspectEvents.Server", "ProspectEvents.Server.csproj");
+        Console.WriteLine($"build   : dotnet build {Path.GetRelativePath(repo, project)} -c Release --artifacts-path {Path.GetRelativePath(repo, artifacts)}");
+        var sw = Stopwatch.StartNew();
+        using var build = ChildProcess.Start(
+            dotnet,
+            ["build", project, "-c", "Release", "--artifacts-path", artifacts, "--disable-build-servers", "-nologo", "-clp:ErrorsOnly;NoSummary"],
+            Path.Combine(runDir, "server-build.log"),
+            repo);
+        int? code = await build.WaitAsync(TimeSpan.FromMinutes(10));
+        if (code != 0)
+        {
+            Console.Error.WriteLine($"error: server build failed ({code?.ToString(CultureInfo.InvariantCulture) ?? "timeout"}):{Environment.NewLine}{build.Tail(40)}");
+            return null;
+        }
+
+        Console.WriteLine($"build   : ok in {sw.Elapsed.TotalSeconds:F0}s");
+        return dll;
+    }
+
+    /// <summary>The commit the real server was built from, and whether src/ had uncommitted changes.</summary>
+    private static async Task<string> DescribeSourceAsync(string repo)
+    {
+        string? git = Pinning.Which("git");
+        if (git is null)
+        {
+            return "git not found";
+        }
+
+        var head = new StringBuilder();
+        var dirty = new StringBuilder();
+        string log = Path.Combine(Path.GetTempPath(), $"pe-bench-git-{Environment.ProcessId}.log");
+        using (var p = ChildProcess.Start(git, ["-C", repo, "log", "-1", "--format=%h %s"], log, repo, onStdoutLine: l => head.Append(l)))
+        {
+            await p.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        using (var p = ChildProcess.Start(git, ["-C", repo, "status", "--porcelain", "--", "src"], log, repo, onStdoutLine: l => dirty.AppendLine(l)))
+        {
+            await p.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        TryDelete(log);
+        string state = dirty.Length == 0 ? "src clean" : $"src has uncommitted changes: {string.Join(", ", dirty.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}";
+        return $"{(head.Length == 0 ? "no commit" : head.ToString())} ({state})";
+    }
+
+    private static async Task<string> DescribeMachineAsync(string dotnet, string repo)
+    {
+        string cpu = "unknown CPU";
+        try
+        {
+            string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            if (line is not null)
+            {
+                cpu = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+            }
+        }
+        catch (IOException)
+        {
+            // Not Linux.
+        }
+
+        var sdk = new StringBuilder();
+        using (var v = ChildProcess.Start(dotnet, ["--version"], Path.Combine(Path.GetTempPath(), $"pe-bench-dotnet-version-{Environment.ProcessId}.log"), repo, onStdoutLine: l => sdk.Append(l.Trim())))
+        {
+            await v.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        TryDelete(Path.Combine(Path.GetTempPath(), $"pe-bench-dotnet-version-{Environment.ProcessId}.log"));
+        return $"nproc {Environment.ProcessorCount}, {cpu}, dotnet SDK {sdk}, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}";
+    }
+
+    private static string FindRepoRoot()
+    {
+        foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "ProspectEvents.slnx")))
+                {
+                    return dir.FullName;
+                }
+            }
+        }
+
+        throw new CliException("cannot find the repository root (ProspectEvents.slnx) from the current directory");
+    }
+
+    internal static string FindDotnet()
+    {
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(host) && File.Exists(host))
+        {
+            return host;
+        }
+
+        if (Environment.ProcessPath is { } p && string.Equals(Path.GetFileNameWithoutExtension(p), "dotnet", StringComparison.Ordinal))
+        {
+            return p;
+        }
+
+        return Pinning.Which("dotnet") ?? "dotnet";
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private static string Shorten(string s, int max) => s.Length <= max ? s : s[..max] + "...";
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            else if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
+        }
+        catch (IOException)
+        {
+            // Best effort.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Best effort.
+        }
+    }
+}
+
+/// <summary>CPU placement: server under test on core 0, load generator on core 1, via taskset.</summary>
+internal sealed class Pinning
+{
+    private Pinning(string? taskset, string description)
+    {
+        Taskset = taskset;
+        Description = description;
+    }
+
+    public string? Taskset { get; }
+
+    public string Description { get; }
+
+    public IReadOnlyList<string> LoadGenPrefix => Taskset is null ? [] : ["-c", "1", EnrollmentBenchmark.FindDotnet()];
+
+    public static Pinning Decide(bool noPin)
+    {
+        if (noPin)
+        {
+            return new Pinning(null, "disabled (--no-pin): server and load generator share all cores");
+        }
+
+        if (!OperatingSystem.IsLinux())
+        {
+            return new Pinning(null, "not Linux: running unpinned");
+        }
+
+        if (Environment.ProcessorCount < 2)
+        {
+            return new Pinning(null, $"only {Environment.ProcessorCount} core visible: running unpinned");
+        }
+
+        string? taskset = Which("taskset");
+        return taskset is null
+            ? new Pinning(null, "taskset not found on PATH: running UNPINNED (server and load generator compete for cores)")
+            : new Pinning(taskset, $"server under test -> core 0 (`taskset -c 0`), load generator -> core 1 (`taskset -c 1`); {taskset}");
+    }
+
+    public string ServerLauncher(string dotnet, out string[] prefix)
+    {
+        prefix = Taskset is null ? [] : ["-c", "0", dotnet];
+        return Taskset ?? dotnet;
+    }
+
+    public string LoadGenLauncher(string dotnet) => Taskset ?? dotnet;
+
+    public static string? Which(string name)
+    {
+        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string candidate = Path.Combine(dir, name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,26 @@
+using ProspectEvents.Bench;
+
+// Verb dispatch. `echo-server` and `loadgen` are internal verbs: the `enrollments`
+// orchestrator starts them as child processes so each can be pinned to its own core.
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.WriteLine(Cli.Usage);
+    return args.Length == 0 ? 2 : 0;
+}
+
+try
+{
+    string verb = args[0];
+    string[] rest = args[1..];
+    return verb switch
+    {
+        "enrollments" => await EnrollmentBenchmark.RunAsync(Cli.ParseEnrollmentOptions(rest)),
+        "echo-server" => await EchoServer.RunAsync(rest),
+        "loadgen" => await LoadGenerator.RunAsync(Cli.ParseLoadOptions(rest)),
+        _ => Cli.Fail($"unknown verb '{verb}'"),
+    };
+}
+catch (CliException ex)
+{
+    return Cli.Fail(ex.Message);
+}
