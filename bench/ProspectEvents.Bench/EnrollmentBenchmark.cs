@@ -19,6 +19,7 @@ internal static class EnrollmentBenchmark
     private const string EnrollmentPath = "/v1/prospects/events/enrollments";
     private const double TargetRatio = 0.15;
     private const double TargetP99Ms = 25.0;
+    private const string TieringMultiplier = "1";
 
     public static async Task<int> RunAsync(EnrollmentOptions o)
     {
@@ -271,6 +272,7 @@ internal static class EnrollmentBenchmark
             {
                 // The generator has one core: workstation GC avoids server-GC overhead there.
                 ["DOTNET_gcServer"] = "0",
+                ["DOTNET_TC_DelaySingleProcMultiplier"] = TieringMultiplier,
             },
             onStdoutLine: l =>
             {
@@ -361,6 +363,31 @@ internal static class EnrollmentBenchmark
             Console.WriteLine($"{row.Name}: other load during window: core 0 {Math.Max(0, other0):F0}%, core 1 {Math.Max(0, other1):F0}%{warn}");
         }
 
+        // Steady state: compare the first and last third of the per-second series; a rising series means
+        // the warm-up was too short (JIT tiering still in progress) and the row understates the server.
+        foreach (var row in r.Rows)
+        {
+            long[] ps = row.Load.PerSecondRequests;
+            if (ps.Length < 6)
+            {
+                continue;
+            }
+
+            int third = ps.Length / 3;
+            double first = ps.Take(third).Average();
+            double last = ps.Skip(ps.Length - third).Average();
+            double drift = first > 0 ? (last - first) / first : 0;
+            string warn = drift > 0.15
+                ? "  <-- WARNING: still speeding up (not at steady state); use a longer --warmup"
+                : drift < -0.15 ? "  <-- WARNING: slowing down during the window" : "";
+            Console.WriteLine($"{row.Name}: throughput drift over the window (last third vs first third) {drift:+0%;-0%;0%}{warn}");
+
+            if (row.Load.Cpu is { Seconds: > 0 } c && 100 * c.LoadGenCpuSeconds / c.Seconds > 85)
+            {
+                Console.WriteLine($"{row.Name}: load generator used {100 * c.LoadGenCpuSeconds / c.Seconds:F0}% of its core  <-- WARNING: may be generator-bound (this row is then a lower bound)");
+            }
+        }
+
         var real = r.Rows.FirstOrDefault(x => x.Name == "real");
         if (r.Ratio is { } ratio)
         {
@@ -402,6 +429,10 @@ internal static class EnrollmentBenchmark
         var env = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["Logging__LogLevel__Default"] = "Warning",
+            // Pinned to one core, the runtime sees ProcessorCount = 1 and multiplies its tiered-JIT delay by 10,
+            // so hot code takes ~30 s of full load instead of ~5 s to reach optimized (tier-1 + PGO) code. A real
+            // deployment has more than one core; restore the normal delay. Steady-state code is the same.
+            ["DOTNET_TC_DelaySingleProcMultiplier"] = TieringMultiplier,
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["DOTNET_ENVIRONMENT"] = "Production",
             // Never let an inherited URL setting move the server off 127.0.0.1.
