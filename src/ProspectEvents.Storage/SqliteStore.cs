@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
 namespace ProspectEvents.Storage;
@@ -10,12 +12,19 @@ public sealed class SqliteStore : Store
     private const string ConnectionPragmas = "PRAGMA busy_timeout = 10000;";
 
     // The writer's own connection, set once: NORMAL is durable across process crashes in WAL mode (only an OS
-    // crash can lose the last commits); a large page cache keeps the indexes it writes to in memory.
+    // crash can lose the last commits); a large page cache keeps the indexes it writes to in memory. SQLite's
+    // automatic checkpoints stay on: checkpointing on a thread of its own was ~20 % faster but had a worse p99
+    // and needed the writer's help to keep the WAL bounded (docs/benchmarks.md).
     private const string WriterPragmas = "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;";
 
     private readonly string _connectionString;
 
     private readonly SqliteWriter _writer;
+
+    // Long-lived read connections, and the prepared commands of every connection the store keeps (readers and
+    // the writer's): opening a pooled connection and parsing SQL cost more than the queries themselves.
+    private readonly ConcurrentBag<SqliteConnection> _readers = [];
+    private readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, KeptSqliteCommand>> _kept = new();
 
     public SqliteStore(string connectionString)
     {
@@ -32,7 +41,42 @@ public sealed class SqliteStore : Store
         await OpenAsync(ConnectionPragmas, cancellationToken);
 
     private async ValueTask<SqliteConnection> OpenWriterConnectionAsync(CancellationToken cancellationToken) =>
-        await OpenAsync(ConnectionPragmas + WriterPragmas, cancellationToken);
+        Keep(await OpenAsync(ConnectionPragmas + WriterPragmas, cancellationToken));
+
+    private SqliteConnection Keep(SqliteConnection connection)
+    {
+        _kept.Add(connection, new Dictionary<string, KeptSqliteCommand>(StringComparer.Ordinal));
+        return connection;
+    }
+
+    protected override async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
+    {
+        var connection = _readers.TryTake(out var kept) ? kept : Keep(await OpenAsync(ConnectionPragmas, cancellationToken));
+        try
+        {
+            var result = await read(connection);
+            _readers.Add(connection);
+            return result;
+        }
+        catch
+        {
+            await connection.DisposeAsync(); // in an unknown state: don't hand it out again
+            throw;
+        }
+    }
+
+    protected override DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
+    {
+        if (connection is not SqliteConnection sqlite || !_kept.TryGetValue(sqlite, out var commands)) return base.Command(connection, transaction, sql);
+        if (!commands.TryGetValue(sql, out var command))
+        {
+            command = new KeptSqliteCommand(sql, sqlite);
+            commands.Add(sql, command);
+        }
+        command.Transaction = (SqliteTransaction?)transaction;
+        command.Parameters.Clear();
+        return command;
+    }
 
     private async ValueTask<SqliteConnection> OpenAsync(string pragmas, CancellationToken cancellationToken)
     {
@@ -73,6 +117,7 @@ public sealed class SqliteStore : Store
     public override async ValueTask DisposeAsync()
     {
         await _writer.DisposeAsync();
+        while (_readers.TryTake(out var reader)) await reader.DisposeAsync();
         // Pooled handles keep the file open; release them so the file can be moved or deleted.
         SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
     }

@@ -35,6 +35,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private async Task RunAsync()
     {
         SqliteConnection? connection = null;
+        WriterStatements? statements = null;
         var batch = new List<IWrite>(MaxBatch);
         try
         {
@@ -49,8 +50,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
                 try
                 {
-                    connection ??= await _open(CancellationToken.None);
-                    await CommitBatchAsync(connection, batch);
+                    if (connection is null)
+                    {
+                        connection = await _open(CancellationToken.None);
+                        statements = new WriterStatements(connection);
+                    }
+                    await CommitBatchAsync(connection, statements!, batch);
                 }
                 catch (Exception e)
                 {
@@ -67,28 +72,42 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
     }
 
-    private static async Task CommitBatchAsync(SqliteConnection connection, List<IWrite> batch)
+    private static async Task CommitBatchAsync(SqliteConnection connection, WriterStatements statements, List<IWrite> batch)
     {
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(); // IMMEDIATE
         var done = new List<IWrite>(batch.Count);
         foreach (var write in batch)
         {
-            await transaction.SaveAsync("write");
+            statements.Run(statements.Save, transaction);
             try
             {
                 await write.RunAsync(connection, transaction);
-                await transaction.ReleaseAsync("write");
+                statements.Run(statements.Release, transaction);
                 done.Add(write);
             }
             catch (Exception e)
             {
-                await transaction.RollbackAsync("write");
-                await transaction.ReleaseAsync("write");
+                statements.Run(statements.Rollback, transaction);
+                statements.Run(statements.Release, transaction);
                 write.Fail(e);
             }
         }
         await transaction.CommitAsync();
         foreach (var write in done) write.Complete();
+    }
+
+    /// <summary>The savepoint statements, prepared once per connection (SqliteTransaction.Save parses them each time).</summary>
+    private sealed class WriterStatements(SqliteConnection connection)
+    {
+        public SqliteCommand Save { get; } = new("SAVEPOINT write", connection);
+        public SqliteCommand Release { get; } = new("RELEASE write", connection);
+        public SqliteCommand Rollback { get; } = new("ROLLBACK TO write", connection);
+
+        public void Run(SqliteCommand command, SqliteTransaction transaction)
+        {
+            command.Transaction = transaction;
+            command.ExecuteNonQuery();
+        }
     }
 
     public async ValueTask DisposeAsync()

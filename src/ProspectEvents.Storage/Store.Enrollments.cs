@@ -14,19 +14,31 @@ public abstract partial class Store
     public Task<string> UpsertEnrollmentAsync(string partnerId, EnrollmentRequest request, DateTimeOffset now, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
-            var enrollmentId = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
-                """
-                INSERT INTO enrollments (enrollment_id, partner_id, enrollment_key, event_types, created_at, updated_at)
-                VALUES (@id, @partnerId, @key, @types, @now, @now)
-                ON CONFLICT (partner_id, enrollment_key)
-                DO UPDATE SET event_types = enrollments.event_types | excluded.event_types, updated_at = excluded.updated_at
-                RETURNING enrollment_id
-                """,
-                new { id = Ids.NewEnrollmentId(), partnerId, key = request.EnrollmentKey, types = (int)request.EventTypes, now = ToUnixMs(now) },
-                transaction, cancellationToken: cancellationToken));
-            await UpsertProspectsAsync(connection, transaction, enrollmentId!, request, now, cancellationToken);
-            return enrollmentId!;
+            // The hot path of the API: plain commands (kept prepared where the provider can) rather than Dapper.
+            await using var command = Command(connection, transaction, UpsertEnrollmentSql);
+            AddParameter(command, "@id", Ids.NewEnrollmentId());
+            AddParameter(command, "@partnerId", partnerId);
+            AddParameter(command, "@key", request.EnrollmentKey);
+            AddParameter(command, "@types", (int)request.EventTypes);
+            AddParameter(command, "@now", ToUnixMs(now));
+            long enrollmentPk;
+            string enrollmentId;
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                await reader.ReadAsync(cancellationToken);
+                (enrollmentPk, enrollmentId) = (reader.GetInt64(0), reader.GetString(1));
+            }
+            await UpsertProspectsAsync(connection, transaction, enrollmentPk, request, now, cancellationToken);
+            return enrollmentId;
         }, cancellationToken);
+
+    private const string UpsertEnrollmentSql = """
+        INSERT INTO enrollments (enrollment_id, partner_id, enrollment_key, event_types, created_at, updated_at)
+        VALUES (@id, @partnerId, @key, @types, @now, @now)
+        ON CONFLICT (partner_id, enrollment_key)
+        DO UPDATE SET event_types = enrollments.event_types | excluded.event_types, updated_at = excluded.updated_at
+        RETURNING enrollment_pk, enrollment_id
+        """;
 
     /// <summary>Makes the enrollment exactly what the request says: key, event types, prospects and their expiry.</summary>
     public async Task<ReplaceOutcome> ReplaceEnrollmentAsync(
@@ -36,17 +48,18 @@ public abstract partial class Store
         {
             return await WriteAsync(async (connection, transaction) =>
             {
-                var updated = await connection.ExecuteAsync(new CommandDefinition(
+                var enrollmentPk = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
                     """
                     UPDATE enrollments SET enrollment_key = @key, event_types = @types, updated_at = @now
                     WHERE enrollment_id = @enrollmentId AND partner_id = @partnerId
+                    RETURNING enrollment_pk
                     """,
                     new { enrollmentId, partnerId, key = request.EnrollmentKey, types = (int)request.EventTypes, now = ToUnixMs(now) },
                     transaction, cancellationToken: cancellationToken));
-                if (updated == 0) return ReplaceOutcome.NotFound;
+                if (enrollmentPk is not { } pk) return ReplaceOutcome.NotFound;
                 await connection.ExecuteAsync(new CommandDefinition(
-                    "DELETE FROM enrollment_prospects WHERE enrollment_id = @enrollmentId", new { enrollmentId }, transaction, cancellationToken: cancellationToken));
-                await UpsertProspectsAsync(connection, transaction, enrollmentId, request, now, cancellationToken);
+                    "DELETE FROM enrollment_prospects WHERE enrollment_pk = @pk", new { pk }, transaction, cancellationToken: cancellationToken));
+                await UpsertProspectsAsync(connection, transaction, pk, request, now, cancellationToken);
                 return ReplaceOutcome.Replaced;
             }, cancellationToken);
         }
@@ -60,17 +73,17 @@ public abstract partial class Store
     public Task<bool> DeleteEnrollmentAsync(string partnerId, string enrollmentId, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
-            var deleted = await connection.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM enrollments WHERE enrollment_id = @enrollmentId AND partner_id = @partnerId",
+            var deleted = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "DELETE FROM enrollments WHERE enrollment_id = @enrollmentId AND partner_id = @partnerId RETURNING enrollment_pk",
                 new { enrollmentId, partnerId }, transaction, cancellationToken: cancellationToken));
-            if (deleted == 0) return false;
+            if (deleted is not { } pk) return false;
             await connection.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM enrollment_prospects WHERE enrollment_id = @enrollmentId", new { enrollmentId }, transaction, cancellationToken: cancellationToken));
+                "DELETE FROM enrollment_prospects WHERE enrollment_pk = @pk", new { pk }, transaction, cancellationToken: cancellationToken));
             return true;
         }, cancellationToken);
 
     /// <summary>
-    /// The partner's enrollments, oldest first, each with the prospects still monitored at <paramref name="now"/>.
+    /// The partner's enrollments, oldest first (by creation), each with the prospects still monitored at <paramref name="now"/>.
     /// One statement, so the page is a consistent snapshot on both providers.
     /// </summary>
     public Task<List<Enrollment>> ListEnrollmentsAsync(string partnerId, DateTimeOffset now, int offset, int limit, CancellationToken cancellationToken) =>
@@ -79,11 +92,11 @@ public abstract partial class Store
             var rows = await connection.QueryAsync<(string EnrollmentId, string EnrollmentKey, int EventTypes, byte[]? ProspectId)>(new CommandDefinition(
                 """
                 SELECT e.enrollment_id, e.enrollment_key, e.event_types, p.prospect_id
-                FROM (SELECT enrollment_id, enrollment_key, event_types, created_at FROM enrollments
-                      WHERE partner_id = @partnerId ORDER BY created_at, enrollment_id LIMIT @limit OFFSET @offset) e
+                FROM (SELECT enrollment_pk, enrollment_id, enrollment_key, event_types FROM enrollments
+                      WHERE partner_id = @partnerId ORDER BY enrollment_pk LIMIT @limit OFFSET @offset) e
                 LEFT JOIN enrollment_prospects p
-                       ON p.enrollment_id = e.enrollment_id AND (p.expires_at IS NULL OR p.expires_at > @now)
-                ORDER BY e.created_at, e.enrollment_id, p.prospect_id
+                       ON p.enrollment_pk = e.enrollment_pk AND (p.expires_at IS NULL OR p.expires_at > @now)
+                ORDER BY e.enrollment_pk, p.prospect_id
                 """,
                 new { partnerId, now = ToUnixMs(now), offset, limit }, cancellationToken: cancellationToken));
 
@@ -101,14 +114,12 @@ public abstract partial class Store
     /// Inserts the request's prospects in one multi-row statement, in key order (sorted B-tree inserts are several
     /// times faster in SQLite and take row locks in one order in PostgreSQL, so concurrent writers cannot deadlock).
     /// </summary>
-    private static async Task UpsertProspectsAsync(
-        DbConnection connection, DbTransaction transaction, string enrollmentId, EnrollmentRequest request, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task UpsertProspectsAsync(
+        DbConnection connection, DbTransaction transaction, long enrollmentPk, EnrollmentRequest request, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var ids = request.ProspectIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = ProspectUpsertSql(ids.Count);
-        AddParameter(command, "@e", enrollmentId);
+        await using var command = Command(connection, transaction, ProspectUpsertSql(ids.Count));
+        AddParameter(command, "@e", enrollmentPk);
         AddParameter(command, "@a", ToUnixMs(now));
         AddParameter(command, "@x", request.ExpiresAt is { } expiry ? ToUnixMs(expiry) : DBNull.Value);
         for (var i = 0; i < ids.Count; i++) AddParameter(command, $"@p{i}", ProspectId.ToBytes(ids[i]));
@@ -120,19 +131,12 @@ public abstract partial class Store
     private static string ProspectUpsertSql(int count)
     {
         if (count < ProspectUpsertSqlByCount.Length && ProspectUpsertSqlByCount[count] is { } cached) return cached;
-        var sql = new StringBuilder("INSERT INTO enrollment_prospects (enrollment_id, prospect_id, added_at, expires_at) VALUES ");
+        var sql = new StringBuilder("INSERT INTO enrollment_prospects (enrollment_pk, prospect_id, added_at, expires_at) VALUES ");
         for (var i = 0; i < count; i++) sql.Append(i == 0 ? "" : ", ").Append("(@e, @p").Append(i).Append(", @a, @x)");
-        sql.Append(" ON CONFLICT (enrollment_id, prospect_id) DO UPDATE SET added_at = excluded.added_at, expires_at = excluded.expires_at");
+        sql.Append(" ON CONFLICT (enrollment_pk, prospect_id) DO UPDATE SET added_at = excluded.added_at, expires_at = excluded.expires_at");
         var text = sql.ToString();
         if (count < ProspectUpsertSqlByCount.Length) ProspectUpsertSqlByCount[count] = text;
         return text;
     }
 
-    private static void AddParameter(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-    }
 }

@@ -56,9 +56,17 @@ public abstract partial class Store
     /// </summary>
     public async Task<ApiKeyRecord?> FindKeyAsync(string secret, CancellationToken cancellationToken)
     {
-        var row = await ReadAsync(c => c.QuerySingleOrDefaultAsync<(string KeyId, string PartnerId, string Scope, byte[] KeyHash)?>(new CommandDefinition(
-            "SELECT key_id, partner_id, scope, key_hash FROM api_keys WHERE key_hash = @hash AND revoked_at IS NULL",
-            new { hash = ApiKey.Hash(secret) }, cancellationToken: cancellationToken)), cancellationToken);
+        // Runs on every API request: a plain command, kept prepared where the provider can.
+        var hash = ApiKey.Hash(secret);
+        var row = await ReadAsync(async connection =>
+        {
+            await using var command = Command(connection, null, "SELECT key_id, partner_id, scope, key_hash FROM api_keys WHERE key_hash = @hash AND revoked_at IS NULL");
+            AddParameter(command, "@hash", hash);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken)
+                ? (reader.GetString(0), reader.GetString(1), reader.GetString(2), (byte[])reader.GetValue(3))
+                : default((string KeyId, string PartnerId, string Scope, byte[] KeyHash)?);
+        }, cancellationToken);
         if (row is not { } key || !ApiKey.Matches(secret, key.KeyHash) || !ApiKey.TryParseScope(key.Scope, out var scope)) return null;
         return new ApiKeyRecord(key.KeyId, key.PartnerId, scope, key.KeyHash);
     }

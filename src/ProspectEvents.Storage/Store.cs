@@ -36,10 +36,30 @@ public abstract partial class Store : IAsyncDisposable
     }
 
     /// <summary>Runs one read on a connection of its own.</summary>
-    protected async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
+    protected virtual async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
         return await read(connection);
+    }
+
+    /// <summary>
+    /// A command for <paramref name="sql"/>, to dispose after use. A provider may hand back one it keeps prepared on a
+    /// long-lived connection (its disposal is then a no-op), so hot statements are parsed once, not per request.
+    /// </summary>
+    protected virtual DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
+
+    protected static void AddParameter(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
     }
 
     /// <summary>True when <paramref name="exception"/> reports a unique-constraint violation.</summary>

@@ -15,8 +15,12 @@ CREATE TABLE api_keys (
     revoked_at  INTEGER
 );
 
+-- enrollment_pk is internal and grows in insert order, so the prospects of new enrollments are appended at the
+-- end of enrollment_prospects instead of scattered over it (a random public id as the key dirtied a random page
+-- per enrollment); enrollment_id is the random public id.
 CREATE TABLE enrollments (
-    enrollment_id  TEXT    NOT NULL PRIMARY KEY,
+    enrollment_pk  INTEGER NOT NULL PRIMARY KEY,
+    enrollment_id  TEXT    NOT NULL UNIQUE,
     partner_id     TEXT    NOT NULL REFERENCES partners (partner_id),
     enrollment_key TEXT    NOT NULL,
     event_types    INTEGER NOT NULL,
@@ -27,11 +31,11 @@ CREATE TABLE enrollments (
 
 -- One row per monitored prospect of an enrollment; expires_at is NULL when the enrollment had no ttl_days.
 CREATE TABLE enrollment_prospects (
-    enrollment_id TEXT    NOT NULL,
+    enrollment_pk INTEGER NOT NULL,
     prospect_id   BLOB    NOT NULL,
     added_at      INTEGER NOT NULL,
     expires_at    INTEGER,
-    PRIMARY KEY (enrollment_id, prospect_id)
+    PRIMARY KEY (enrollment_pk, prospect_id)
 ) WITHOUT ROWID;
 
 -- No index by prospect yet: a random-keyed secondary index makes every enrollment write several times dearer
