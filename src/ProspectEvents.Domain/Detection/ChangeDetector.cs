@@ -1,0 +1,113 @@
+using System.Globalization;
+
+namespace ProspectEvents.Detection;
+
+/// <summary>What applying one observation did.</summary>
+/// <param name="State">The prospect's state afterwards (unchanged when stale).</param>
+/// <param name="Event">The event it revealed, if any.</param>
+/// <param name="Stale">True when it was not newer than the state and was ignored.</param>
+public readonly record struct Detection(ProspectState State, CareerEvent? Event, bool Stale);
+
+/// <summary>
+/// The detection rules of DESIGN.md §5 as a pure function: previous state + observation → new state + event.
+/// Unknown is never a change; when in doubt, no event.
+/// </summary>
+public static class ChangeDetector
+{
+    public static Detection Apply(ProspectState? previous, Observation observation)
+    {
+        if (previous is null) return new(Baseline(observation), null, false); // first sight: silent
+        if (observation.ObservedAt <= previous.ObservedAt) return new(previous, null, true);
+
+        var before = EmployerIdentity.Of(previous);
+        var after = EmployerIdentity.Of(observation);
+        var person = previous with
+        {
+            ObservedAt = observation.ObservedAt,
+            FullName = observation.FullName ?? previous.FullName,
+            LinkedinUrl = observation.LinkedinUrl ?? previous.LinkedinUrl,
+        };
+
+        if (!before.IsKnown && after.IsKnown)
+        {
+            // The first employer we learn of is a baseline, not a move.
+            return new(person with { CompanyId = observation.CompanyId, CompanyName = observation.CompanyName, CompanyDomain = observation.CompanyDomain,
+                JobTitle = observation.JobTitle ?? previous.JobTitle, JobStartDate = observation.JobStartDate ?? previous.JobStartDate }, null, false);
+        }
+
+        switch (before.CompareTo(after))
+        {
+            case EmployerComparison.Different:
+            {
+                // A new employer: its title and start date are the observation's own, never carried over from the old job.
+                var state = person with
+                {
+                    CompanyId = observation.CompanyId, CompanyName = observation.CompanyName, CompanyDomain = observation.CompanyDomain,
+                    JobTitle = observation.JobTitle, JobStartDate = observation.JobStartDate,
+                };
+                var id = EventIds.For(observation.ProspectId, EventTypeNames.ChangedCompany, before.Key, after.Key, Stamp(observation.ObservedAt));
+                return new(state, Change(id, EventTypeNames.ChangedCompany, previous, state, observation), false);
+            }
+            case EmployerComparison.Same:
+            {
+                var state = person with
+                {
+                    CompanyId = observation.CompanyId ?? previous.CompanyId,
+                    CompanyName = observation.CompanyName ?? previous.CompanyName,
+                    CompanyDomain = observation.CompanyDomain ?? previous.CompanyDomain,
+                    JobTitle = observation.JobTitle ?? previous.JobTitle,
+                    JobStartDate = observation.JobStartDate ?? previous.JobStartDate,
+                };
+                var oldTitle = TitleNormalizer.Normalize(previous.JobTitle);
+                var newTitle = TitleNormalizer.Normalize(observation.JobTitle);
+                if (newTitle is null) state = state with { JobTitle = previous.JobTitle }; // an empty title is unknown too
+                if (oldTitle is null || newTitle is null || oldTitle == newTitle) return new(state, null, false);
+                var id = EventIds.For(observation.ProspectId, EventTypeNames.ChangedRole, after.Key, oldTitle, newTitle, Stamp(observation.ObservedAt));
+                return new(state, Change(id, EventTypeNames.ChangedRole, previous, state, observation), false);
+            }
+            default:
+                // Employer unknown or not comparable: the title cannot be judged either (it may belong to a new job),
+                // so the job fields stay as they were; a later, comparable snapshot decides.
+                return new(person, null, false);
+        }
+    }
+
+    /// <summary>Applies one prospect's observations oldest first (the order of a batch does not matter).</summary>
+    public static (ProspectState? State, List<CareerEvent> Events, int Stale) ApplyAll(ProspectState? state, IEnumerable<Observation> observations)
+    {
+        var events = new List<CareerEvent>();
+        var stale = 0;
+        foreach (var observation in observations.OrderBy(o => o.ObservedAt))
+        {
+            var detection = Apply(state, observation);
+            state = detection.State;
+            if (detection.Stale) stale++;
+            if (detection.Event is { } found) events.Add(found);
+        }
+        return (state, events, stale);
+    }
+
+    private static ProspectState Baseline(Observation o) =>
+        new(o.ObservedAt, o.FullName, o.JobTitle, o.CompanyId, o.CompanyName, o.CompanyDomain, o.JobStartDate, o.LinkedinUrl);
+
+    private static CareerEvent Change(string id, string name, ProspectState previous, ProspectState current, Observation observation)
+    {
+        var eventTime = EventTime(previous.ObservedAt, observation);
+        var data = new ChangeEventData(previous.JobTitle, current.JobTitle, previous.CompanyName, previous.CompanyId,
+            current.CompanyName, current.CompanyId, eventTime);
+        return new CareerEvent(id, name, observation.ProspectId, eventTime, observation.ObservedAt, data);
+    }
+
+    /// <summary>The new job's start date when it falls between the two snapshots, else when the change was seen.</summary>
+    private static DateTimeOffset EventTime(DateTimeOffset previousObservedAt, Observation observation)
+    {
+        if (observation.JobStartDate?.Date is { } start)
+        {
+            var startTime = new DateTimeOffset(start.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            if (startTime > previousObservedAt && startTime <= observation.ObservedAt) return startTime;
+        }
+        return observation.ObservedAt;
+    }
+
+    private static string Stamp(DateTimeOffset time) => time.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+}

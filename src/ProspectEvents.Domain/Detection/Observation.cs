@@ -1,0 +1,29 @@
+namespace ProspectEvents.Detection;
+
+/// <summary>
+/// One profile snapshot of one prospect (DESIGN.md §4). Every field but the id and the time may be null,
+/// which means unknown, never "changed to nothing".
+/// </summary>
+public sealed record Observation(
+    string ProspectId,
+    DateTimeOffset ObservedAt,
+    string? FullName = null,
+    string? JobTitle = null,
+    string? JobDepartment = null,
+    string? JobSeniorityLevel = null,
+    string? CompanyId = null,
+    string? CompanyName = null,
+    string? CompanyDomain = null,
+    JobStartDate? JobStartDate = null,
+    string? LinkedinUrl = null);
+
+/// <summary>What we last knew of a prospect: the newest snapshot applied, with unknown fields filled from earlier ones.</summary>
+public sealed record ProspectState(
+    DateTimeOffset ObservedAt,
+    string? FullName,
+    string? JobTitle,
+    string? CompanyId,
+    string? CompanyName,
+    string? CompanyDomain,
+    JobStartDate? JobStartDate,
+    string? LinkedinUrl);
