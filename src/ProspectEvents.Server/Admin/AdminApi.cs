@@ -15,6 +15,9 @@ public static class AdminApi
             .WithSummary("Create a partner").WithDescription("Creates a partner and its first API key (scope partner unless given); the key is shown only in this response.");
         group.MapPost("/partners/{partner_id}/keys", CreateKey).WithJsonBody<CreateKeyBody>()
             .WithSummary("Issue an API key for a partner");
+        group.MapPost("/observations", IngestObservations)
+            .WithSummary("Ingest profile observations")
+            .WithDescription("NDJSON body (optionally gzipped), streamed: any size. Answers the counts and the first rejected lines with their numbers.");
         group.MapGet("/stats", Stats).WithSummary("Counts of partners, enrollments and monitored prospects");
         return group;
     }
@@ -55,6 +58,16 @@ public static class AdminApi
         return key is null
             ? ApiError.NotFound($"No partner '{partnerId}'.")
             : TypedResults.Ok(new KeyCreated(ResponseContext.For(http), key.PartnerId, key.KeyId, key.Secret, ApiKey.ScopeName(key.Scope)));
+    }
+
+    private static async Task<Ok<IngestResult>> IngestObservations(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        // Streamed, so not held to the 1 MiB limit of the JSON endpoints.
+        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
+        var summary = await new Ingest.IngestRun(store, clock).RunAsync(http.Request.Body, cancellationToken);
+        var listed = summary.RejectedLines.Take(IngestResult.MaxListed).Select(r => new RejectedLineView(r.Line, r.Error)).ToList();
+        return TypedResults.Ok(new IngestResult(ResponseContext.For(http), summary.Observations, summary.Rejected, summary.Stale, summary.Events, summary.Seconds,
+            listed, summary.Rejected > listed.Count));
     }
 
     private static async Task<Ok<AdminStats>> Stats(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)

@@ -15,3 +15,13 @@ public sealed record KeyCreated(ResponseContext ResponseContext, string PartnerI
 public sealed record AdminStats(ResponseContext ResponseContext, string StorageProvider, long Partners, long Enrollments, long MonitoredProspects);
 
 public sealed record HealthStatus(string Status);
+
+public sealed record RejectedLineView(long Line, string Error);
+
+/// <summary>The counts of an ingest and its first rejected lines (<see cref="MaxListed"/> at most).</summary>
+public sealed record IngestResult(
+    ResponseContext ResponseContext, long Observations, long Rejected, long Stale, long Events, double Seconds,
+    IReadOnlyList<RejectedLineView> RejectedLines, bool RejectedLinesTruncated)
+{
+    public const int MaxListed = 100;
+}

@@ -21,6 +21,7 @@ public static class Verbs
             Migrate(output),
             Partners(output, error),
             Keys(output, error),
+            Ingest(output, error),
         };
         // `serve` is the default verb: no arguments, or only options, mean serve.
         if (args.Length == 0 || (args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "-?" or "--version")))
@@ -113,6 +114,40 @@ public static class Verbs
             return 0;
         });
         return new Command("keys", "Manage API keys.") { create, revoke };
+    }
+
+    private static Command Ingest(TextWriter output, TextWriter error)
+    {
+        var file = new Argument<string>("file") { Description = "NDJSON or CSV observations, optionally gzipped; - reads standard input." };
+        var command = new Command("ingest", "Detect events in profile observations; progress on stderr, a JSON summary on stdout.") { file };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (parsed, cancellationToken) =>
+        {
+            var path = parsed.GetValue(file)!;
+            if (path != "-" && !File.Exists(path))
+            {
+                await error.WriteLineAsync($"No such file: {path}");
+                return 2;
+            }
+            await using var store = await OpenMigratedStoreAsync(parsed, cancellationToken);
+            await using var input = path == "-" ? Console.OpenStandardInput() : File.OpenRead(path);
+            var run = new Ingest.IngestRun(store, TimeProvider.System)
+            {
+                Progress = p => error.Write($"\r{p.Observations + p.Rejected:N0} rows, {(p.Observations + p.Rejected) / Math.Max(p.Seconds, 0.001):N0}/s, {p.Events:N0} events, {p.Rejected:N0} rejected   "),
+            };
+            var summary = await run.RunAsync(input, cancellationToken);
+            await error.WriteLineAsync();
+            foreach (var rejected in summary.RejectedLines.Take(20)) await error.WriteLineAsync($"line {rejected.Line}: {rejected.Error}");
+            if (summary.Rejected > 20) await error.WriteLineAsync($"... and {summary.Rejected - 20} more rejected lines");
+            await output.WriteLineAsync(new JsonObject
+            {
+                ["observations"] = summary.Observations, ["rejected"] = summary.Rejected, ["stale"] = summary.Stale,
+                ["events"] = summary.Events, ["seconds"] = summary.Seconds,
+            }.ToJsonString());
+            // Non-zero only when nothing could be read.
+            return summary.Observations == 0 && summary.Rejected > 0 ? 1 : 0;
+        });
+        return command;
     }
 
     private static Option<string> ScopeOption()

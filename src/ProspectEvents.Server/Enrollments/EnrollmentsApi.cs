@@ -120,7 +120,7 @@ public static class EnrollmentsApi
         return new EnrollmentRequest(key, types, prospectIds.Distinct(StringComparer.Ordinal).ToList(), ttlDays is { } days ? now.AddDays(days) : null);
     }
 
-    private static readonly string EventTypeEnumMessage =
+    internal static readonly string EventTypeEnumMessage =
         $"Input should be '{EventTypeNames.ChangedRole}', '{EventTypeNames.ChangedCompany}' or '{EventTypeNames.JobStartAnniversary}'";
 
     private static int? QueryInt(HttpContext http, string name, int min, int max, List<ValidationError> problems)

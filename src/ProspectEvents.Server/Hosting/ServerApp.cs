@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using ProspectEvents.Server.Admin;
 using ProspectEvents.Server.Auth;
 using ProspectEvents.Server.Enrollments;
+using ProspectEvents.Server.Events;
 using ProspectEvents.Server.Http;
 using ProspectEvents.Storage;
 
@@ -28,6 +29,7 @@ public static class ServerApp
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandledError));
         app.MapHealth();
         app.MapEnrollments();
+        app.MapEvents();
         app.MapAdmin();
         app.MapApiDocs();
         return app;

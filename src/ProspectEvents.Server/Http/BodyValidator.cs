@@ -37,7 +37,7 @@ public sealed class BodyValidator
     /// A list of strings with a count range; <paramref name="item"/> validates one element and returns null with a
     /// message and type when it is wrong.
     /// </summary>
-    public List<string>? RequiredStringList(string name, int minItems, int maxItems, Func<string, (string Msg, string Type)?> item)
+    public List<string>? RequiredStringList(string name, int minItems, int maxItems, Func<string, (string Msg, string Type)?> item, bool unique = false)
     {
         if (!Required(name, out var value)) return null;
         if (value.ValueKind != JsonValueKind.Array) return Fail<List<string>>([name], "Input should be a valid list", "list_type", value);
@@ -66,7 +66,24 @@ public sealed class BodyValidator
             }
             index++;
         }
+        if (ok && unique && items.Distinct(StringComparer.Ordinal).Count() != items.Count)
+            return Fail<List<string>>([name], "Value error, list items must be unique", "value_error", value);
         return ok ? items : null;
+    }
+
+    /// <summary>An optional string; null when absent or null.</summary>
+    public string? OptionalString(string name)
+    {
+        _known.Add(name);
+        if (!IsObject || !_body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        return value.ValueKind == JsonValueKind.String ? value.GetString() : Fail<string>([name], "Input should be a valid string", "string_type", value);
+    }
+
+    /// <summary>Reports a problem found by the caller's own rule (pydantic's <c>value_error</c>).</summary>
+    public void Reject(string name, string message, string type = "value_error")
+    {
+        var value = IsObject && _body.TryGetProperty(name, out var found) ? found : default;
+        _problems.Add(new(["body", name], message, type, value.ValueKind == JsonValueKind.Undefined ? null : value.Clone()));
     }
 
     /// <summary>An optional integer in a range; pydantic's lax mode also takes integral floats and numeric strings.</summary>

@@ -57,6 +57,18 @@ public sealed class ApiDescriptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public void TheFetchBodyCarriesItsConstraints()
+    {
+        var schema = Resolve(_document.GetProperty("paths").GetProperty("/v1/prospects/events").GetProperty("post")
+            .GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema"));
+        var prospectIds = schema.GetProperty("properties").GetProperty("prospect_ids");
+        Assert.Equal(40, prospectIds.GetProperty("maxItems").GetInt32());
+        Assert.Equal("^[0-9a-f]{40}$", prospectIds.GetProperty("items").GetProperty("pattern").GetString());
+        Assert.Equal(["event_types", "prospect_ids"], schema.GetProperty("required").EnumerateArray().Select(e => e.GetString()).Order());
+        Assert.True(_document.GetProperty("paths").TryGetProperty("/v1/admin/observations", out _));
+    }
+
+    [Fact]
     public void ValidationErrorsAreDescribedInTheFastApiShape()
     {
         var response = _document.GetProperty("paths").GetProperty("/v1/prospects/events/enrollments").GetProperty("post").GetProperty("responses").GetProperty("422");

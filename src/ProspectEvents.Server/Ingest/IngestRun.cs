@@ -1,0 +1,168 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Compression;
+using System.IO.Pipelines;
+using ProspectEvents.Detection;
+using ProspectEvents.Storage;
+
+namespace ProspectEvents.Server.Ingest;
+
+/// <summary>A rejected input line: its 1-based number and why.</summary>
+public sealed record RejectedLine(long Line, string Error);
+
+/// <summary>The outcome of one ingest; <see cref="RejectedLines"/> holds the first <see cref="IngestRun.MaxRejectedListed"/>.</summary>
+public sealed record IngestSummary(long Observations, long Rejected, long Stale, long Events, double Seconds, IReadOnlyList<RejectedLine> RejectedLines);
+
+/// <summary>
+/// Streams observations from NDJSON or CSV (either optionally gzipped; the format is sniffed from the first
+/// bytes) into the store in batches, each batch one transaction. Bad lines are rejected with their number;
+/// the good lines of the same input are all taken. Shared by the <c>ingest</c> verb and the HTTP endpoint.
+/// </summary>
+public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = IngestRun.DefaultBatchSize)
+{
+    public const int DefaultBatchSize = 5_000;
+    public const int MaxRejectedListed = 1_000;
+
+    private readonly List<Observation> _batch = new(batchSize);
+    private readonly List<RejectedLine> _rejectedLines = [];
+    private readonly Stopwatch _elapsed = new();
+    private long _line, _observations, _rejected, _stale, _events;
+    private string[]? _csvHeader;
+    private int[]? _csvColumns;
+
+    /// <summary>Called about once a second while running, and once at the end.</summary>
+    public Action<IngestSummary>? Progress { get; init; }
+
+    public async Task<IngestSummary> RunAsync(Stream input, CancellationToken cancellationToken)
+    {
+        _elapsed.Start();
+        var lastProgress = TimeSpan.Zero;
+        var reader = await DecompressedAsync(PipeReader.Create(input), cancellationToken);
+        bool? json = null;
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            while (TryReadLine(ref buffer, out var line))
+            {
+                json ??= IsJson(line);
+                await TakeAsync(line, json.Value, cancellationToken);
+            }
+            if (result.IsCompleted)
+            {
+                if (!buffer.IsEmpty) await TakeAsync(buffer, json ?? IsJson(buffer), cancellationToken);
+                break;
+            }
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            if (Progress is not null && _elapsed.Elapsed - lastProgress > TimeSpan.FromSeconds(1))
+            {
+                lastProgress = _elapsed.Elapsed;
+                Progress(Summary());
+            }
+        }
+        await reader.CompleteAsync();
+        await FlushAsync(cancellationToken);
+        var summary = Summary();
+        Progress?.Invoke(summary);
+        return summary;
+    }
+
+    private IngestSummary Summary() => new(_observations, _rejected, _stale, _events, Math.Round(_elapsed.Elapsed.TotalSeconds, 3), _rejectedLines);
+
+    private async Task TakeAsync(ReadOnlySequence<byte> line, bool json, CancellationToken cancellationToken)
+    {
+        _line++;
+        var bytes = line.IsSingleSegment ? line.FirstSpan : line.ToArray();
+        if (bytes.Length > 0 && bytes[^1] == '\r') bytes = bytes[..^1];
+        if (bytes.IsEmpty || bytes.IndexOfAnyExcept((byte)' ', (byte)'\t') < 0) return; // blank lines are not records
+
+        Observation? observation;
+        string? error;
+        if (json)
+        {
+            ObservationParser.TryParseJson(bytes, out observation, out error);
+        }
+        else if (_csvHeader is null)
+        {
+            ReadCsvHeader(System.Text.Encoding.UTF8.GetString(bytes));
+            if (_csvColumns is not null) return;
+            observation = null;
+            error = HeaderError;
+        }
+        else if (_csvColumns is null)
+        {
+            observation = null;
+            error = HeaderError;
+        }
+        else
+        {
+            var cells = CsvLine.Split(System.Text.Encoding.UTF8.GetString(bytes));
+            var values = new string?[ObservationParser.Fields.Length];
+            for (var i = 0; i < _csvColumns!.Length && i < cells.Count; i++)
+            {
+                if (_csvColumns[i] >= 0) values[_csvColumns[i]] = cells[i];
+            }
+            ObservationParser.TryBuild(values, out observation, out error);
+        }
+
+        if (observation is null)
+        {
+            _rejected++;
+            if (_rejectedLines.Count < MaxRejectedListed) _rejectedLines.Add(new RejectedLine(_line, error!));
+            return;
+        }
+        _batch.Add(observation);
+        if (_batch.Count >= batchSize) await FlushAsync(cancellationToken);
+    }
+
+    private const string HeaderError = "not JSON, and not a CSV row under a header naming prospect_id and observed_at";
+
+    /// <summary>Maps CSV columns to fields; a header without the two required columns leaves every row unreadable.</summary>
+    private void ReadCsvHeader(string header)
+    {
+        _csvHeader = [.. CsvLine.Split(header).Select(h => h.Trim())];
+        int[] columns = [.. _csvHeader.Select(h => Array.IndexOf(ObservationParser.Fields, h))];
+        _csvColumns = columns.Contains(0) && columns.Contains(1) ? columns : null;
+    }
+
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_batch.Count == 0) return;
+        var counts = await store.ApplyObservationsAsync(_batch, clock.GetUtcNow(), cancellationToken);
+        _observations += counts.Observations;
+        _stale += counts.Stale;
+        _events += counts.Events;
+        _batch.Clear();
+    }
+
+    private static async Task<PipeReader> DecompressedAsync(PipeReader reader, CancellationToken cancellationToken)
+    {
+        var start = await reader.ReadAtLeastAsync(2, cancellationToken);
+        var gzip = start.Buffer.Slice(0, Math.Min(2, start.Buffer.Length)).ToArray() is [0x1f, 0x8b];
+        reader.AdvanceTo(start.Buffer.Start); // nothing consumed
+        return gzip ? PipeReader.Create(new GZipStream(reader.AsStream(), CompressionMode.Decompress)) : reader;
+    }
+
+    private static bool IsJson(ReadOnlySequence<byte> firstLine)
+    {
+        foreach (var b in firstLine.IsSingleSegment ? firstLine.FirstSpan : firstLine.ToArray())
+        {
+            if (b is (byte)' ' or (byte)'\t' or 0xEF or 0xBB or 0xBF) continue; // spaces, a UTF-8 byte order mark
+            return b == '{';
+        }
+        return true;
+    }
+
+    private static bool TryReadLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> line)
+    {
+        var end = buffer.PositionOf((byte)'\n');
+        if (end is null)
+        {
+            line = default;
+            return false;
+        }
+        line = buffer.Slice(0, end.Value);
+        buffer = buffer.Slice(buffer.GetPosition(1, end.Value));
+        return true;
+    }
+}

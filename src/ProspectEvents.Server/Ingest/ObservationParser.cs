@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text.Json;
+using ProspectEvents.Detection;
+
+namespace ProspectEvents.Server.Ingest;
+
+/// <summary>
+/// Turns one input record (an NDJSON line, or a CSV row as name/value pairs) into an <see cref="Observation"/>, or
+/// says why it can't. Unknown fields are ignored (vendor feeds carry many); wrong types and malformed values are not.
+/// </summary>
+public static class ObservationParser
+{
+    public static readonly string[] Fields =
+    [
+        "prospect_id", "observed_at", "full_name", "job_title", "job_department", "job_seniority_level",
+        "company_id", "company_name", "company_domain", "job_start_date", "linkedin_url",
+    ];
+
+    /// <summary>Parses one NDJSON line straight from its UTF-8 bytes.</summary>
+    public static bool TryParseJson(ReadOnlySpan<byte> line, out Observation? observation, out string? error)
+    {
+        observation = null;
+        var values = new string?[Fields.Length];
+        try
+        {
+            var reader = new Utf8JsonReader(line);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return Fail("not a JSON object", out error);
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var index = FieldIndex(ref reader);
+                reader.Read();
+                if (index < 0)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.String: values[index] = reader.GetString(); break;
+                    case JsonTokenType.Null: values[index] = null; break;
+                    default: return Fail($"{Fields[index]} must be a string or null, not {Describe(reader.TokenType)}", out error);
+                }
+            }
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read()) return Fail("not a single JSON object", out error);
+        }
+        catch (JsonException e)
+        {
+            return Fail($"invalid JSON at position {e.BytePositionInLine + 1}", out error);
+        }
+        return TryBuild(values, out observation, out error);
+    }
+
+    /// <summary>Builds an observation from field values in <see cref="Fields"/> order (null or empty: unknown).</summary>
+    public static bool TryBuild(string?[] values, out Observation? observation, out string? error)
+    {
+        observation = null;
+        var prospectId = values[0]?.Trim().ToLowerInvariant();
+        if (string.IsNullOrEmpty(prospectId)) return Fail("prospect_id is required", out error);
+        if (!ProspectId.IsValid(prospectId)) return Fail("prospect_id must be 40 hex characters", out error);
+        if (string.IsNullOrWhiteSpace(values[1])) return Fail("observed_at is required", out error);
+        if (!DateTimeOffset.TryParse(values[1], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var observedAt) || !values[1]!.Contains('T', StringComparison.Ordinal))
+            return Fail($"observed_at must be an RFC 3339 date-time, not '{values[1]}'", out error);
+        var companyId = Known(values[6]);
+        if (companyId is not null && (companyId.Length != 32 || !companyId.All(char.IsAsciiHexDigit)))
+            return Fail("company_id must be 32 hex characters", out error);
+        JobStartDate? start = null;
+        if (Known(values[9]) is { } startText)
+        {
+            if (!JobStartDate.TryParse(startText, out var parsed)) return Fail($"job_start_date must be YYYY-MM-DD or YYYY-MM, not '{startText}'", out error);
+            start = parsed;
+        }
+        observation = new Observation(prospectId, observedAt.ToUniversalTime(), Known(values[2]), Known(values[3]), Known(values[4]), Known(values[5]),
+            companyId?.ToLowerInvariant(), Known(values[7]), Known(values[8]), start, Known(values[10]));
+        error = null;
+        return true;
+    }
+
+    private static int FieldIndex(ref Utf8JsonReader reader)
+    {
+        for (var i = 0; i < Fields.Length; i++)
+        {
+            if (reader.ValueTextEquals(Fields[i])) return i;
+        }
+        return -1;
+    }
+
+    private static string? Known(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static string Describe(JsonTokenType token) => token switch
+    {
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.StartObject => "an object",
+        _ => token.ToString(),
+    };
+
+    private static bool Fail(string message, out string? error)
+    {
+        error = message;
+        return false;
+    }
+
+}

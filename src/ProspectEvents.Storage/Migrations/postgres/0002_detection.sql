@@ -1,0 +1,26 @@
+-- What we last knew of each prospect (ProspectState): the newest snapshot applied, unknown fields filled from
+-- earlier ones. Times are Unix milliseconds (BIGINT); job_start_date is the feed's text (YYYY-MM-DD or YYYY-MM).
+CREATE TABLE prospect_states (
+    prospect_id    BYTEA   NOT NULL PRIMARY KEY,
+    observed_at    BIGINT NOT NULL,
+    full_name      TEXT,
+    job_title      TEXT,
+    company_id     TEXT,
+    company_name   TEXT,
+    company_domain TEXT,
+    job_start_date TEXT,
+    linkedin_url   TEXT
+);
+
+-- Detected events, shared by all partners. event_id is deterministic, so re-ingesting inserts nothing new.
+CREATE TABLE events (
+    event_id    TEXT    NOT NULL PRIMARY KEY,
+    event_name  TEXT    NOT NULL,
+    prospect_id BYTEA   NOT NULL,
+    event_time  BIGINT NOT NULL,
+    observed_at BIGINT NOT NULL,
+    detected_at BIGINT NOT NULL,
+    data        TEXT    NOT NULL
+);
+
+CREATE INDEX events_by_prospect ON events (prospect_id, event_time);
