@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Text;
+using ProspectEvents.Storage;
+using ProspectEvents.Tests.Infrastructure;
+
+namespace ProspectEvents.Tests.Ingest;
+
+/// <summary>
+/// Durability: an ingest killed (SIGKILL) at random moments and simply run again ends with exactly the events
+/// of a clean run — none lost, none doubled. Runs the real executable, once per backend.
+/// </summary>
+public abstract class IngestCrashContract(Backend backend)
+{
+    private const int Prospects = 20_000;
+    private const int Snapshots = 3;
+
+    [Fact]
+    public async Task AnIngestKilledAtRandomMomentsAndRerunEndsWithTheEventsOfACleanRun()
+    {
+        var feed = Path.Combine(Path.GetTempPath(), $"crash-feed-{Guid.NewGuid():N}.ndjson");
+        await File.WriteAllTextAsync(feed, BuildFeed(new Random(7)));
+
+        var clean = await TestStorage.CreateAsync(backend);
+        Assert.Equal(0, (await RunIngestAsync(clean, feed, killAfter: null)).ExitCode);
+
+        var crashed = await TestStorage.CreateAsync(backend);
+        var random = new Random(11);
+        var kills = 0;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var result = await RunIngestAsync(crashed, feed, killAfter: TimeSpan.FromMilliseconds(random.Next(600, 2_500)));
+            if (result.Killed) kills++;
+        }
+        Assert.True(kills > 0, "No run was killed before finishing: the feed is too small for this machine");
+        var final = await RunIngestAsync(crashed, feed, killAfter: null);
+        Assert.Equal(0, final.ExitCode);
+
+        var expected = await EventsAsync(clean);
+        Assert.True(expected.Count > 1_000, $"The clean run found only {expected.Count} events");
+        Assert.Equal(expected, await EventsAsync(crashed));
+        Assert.Equal(await StateCountAsync(clean), await StateCountAsync(crashed));
+    }
+
+    private static string BuildFeed(Random random)
+    {
+        string[] companies = ["Acme", "Globex", "Initech", "Hooli", "Umbrella"];
+        var employer = new int[Prospects];
+        var text = new StringBuilder();
+        for (var snapshot = 0; snapshot < Snapshots; snapshot++)
+        {
+            for (var i = 0; i < Prospects; i++)
+            {
+                if (snapshot > 0 && random.Next(10) == 0) employer[i] = (employer[i] + 1 + random.Next(4)) % companies.Length;
+                var title = random.Next(20) == 0 ? "Sr. Software Eng." : "Senior Software Engineer";
+                text.AppendLine(Feed.Line(Feed.Id(i + 1), $"2026-{snapshot + 9:D2}-01T00:00:00Z", companies[employer[i]], title));
+            }
+        }
+        return text.ToString();
+    }
+
+    private static async Task<(int ExitCode, bool Killed)> RunIngestAsync(StorageOptions storage, string feed, TimeSpan? killAfter)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "ProspectEvents.Server.dll"), "ingest", feed }) start.ArgumentList.Add(arg);
+        start.Environment["Storage__Provider"] = storage.Provider;
+        start.Environment["Storage__ConnectionString"] = storage.ConnectionString;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        if (killAfter is { } delay && !process.WaitForExit(delay))
+        {
+            process.Kill(); // SIGKILL: no cleanup, no rollback by the process itself
+            await process.WaitForExitAsync();
+            return (-1, true);
+        }
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0 || killAfter is not null, $"ingest exited {process.ExitCode}: {await output}\n{await errors}");
+        return (process.ExitCode, false);
+    }
+
+    private static async Task<List<string>> EventsAsync(StorageOptions storage)
+    {
+        await using var store = Store.Create(storage);
+        await using var connection = await store.OpenConnectionAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT event_id, event_name, event_time, observed_at, data FROM events ORDER BY event_id";
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<string>();
+        while (await reader.ReadAsync()) rows.Add($"{reader.GetString(0)}|{reader.GetString(1)}|{reader.GetInt64(2)}|{reader.GetInt64(3)}|{reader.GetString(4)}");
+        return rows;
+    }
+
+    private static async Task<long> StateCountAsync(StorageOptions storage)
+    {
+        await using var store = Store.Create(storage);
+        await using var connection = await store.OpenConnectionAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM prospect_states";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
+
+public sealed class SqliteIngestCrashTests() : IngestCrashContract(Backend.Sqlite);
+
+public sealed class PostgresIngestCrashTests() : IngestCrashContract(Backend.Postgres);
