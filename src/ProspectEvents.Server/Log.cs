@@ -14,4 +14,10 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Warning, "Created partner 'default' ({PartnerId}) with an admin key on first start; the key was printed to stdout")]
     public static partial void DefaultPartnerCreated(ILogger logger, string partnerId);
+
+    [LoggerMessage(5, LogLevel.Information, "Anniversary sweep of {Day} added {Events} events")]
+    public static partial void AnniversariesSwept(ILogger logger, DateOnly day, int events);
+
+    [LoggerMessage(6, LogLevel.Error, "Anniversary sweep failed; retrying in a minute")]
+    public static partial void AnniversarySweepFailed(ILogger logger, Exception exception);
 }

@@ -6,9 +6,6 @@ namespace ProspectEvents.Storage;
 /// <summary>PostgreSQL, shared by any number of server and CLI processes.</summary>
 public sealed class PostgresStore(string connectionString) : Store
 {
-    // An arbitrary constant naming the migration lock among advisory locks.
-    private const long MigrationLockKey = 0x5052_4F53_5045_4354; // "PROSPECT"
-
     private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(connectionString);
 
     public override string Provider => StorageOptions.Postgres;
@@ -19,10 +16,10 @@ public sealed class PostgresStore(string connectionString) : Store
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
-    protected override async Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    protected override async Task LockAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
-        command.Parameters.AddWithValue("key", MigrationLockKey);
+        command.Parameters.AddWithValue("key", key);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

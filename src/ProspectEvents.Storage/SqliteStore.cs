@@ -111,7 +111,7 @@ public sealed class SqliteStore : Store
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    protected override Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+    protected override Task LockAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken) =>
         Task.CompletedTask; // The IMMEDIATE transaction already excludes every other writer.
 
     public override async ValueTask DisposeAsync()

@@ -56,12 +56,19 @@ public abstract partial class Store
     private async Task<ProspectState?> LoadStateAsync(DbConnection connection, DbTransaction transaction, byte[] id, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction,
-            "SELECT observed_at, full_name, job_title, company_id, company_name, company_domain, job_start_date, linkedin_url FROM prospect_states WHERE prospect_id = @id");
+            $"SELECT {StateColumns} FROM prospect_states WHERE prospect_id = @id");
         AddParameter(command, "@id", id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken)) return null;
-        string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-        return new ProspectState(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(0)), Text(1), Text(2), Text(3), Text(4), Text(5),
+        return await reader.ReadAsync(cancellationToken) ? ReadState(reader, 0) : null;
+    }
+
+    private const string StateColumns = "observed_at, full_name, job_title, company_id, company_name, company_domain, job_start_date, linkedin_url";
+
+    /// <summary>A <see cref="ProspectState"/> from <see cref="StateColumns"/>, starting at column <paramref name="first"/>.</summary>
+    private static ProspectState ReadState(DbDataReader reader, int first)
+    {
+        string? Text(int i) => reader.IsDBNull(first + i) ? null : reader.GetString(first + i);
+        return new ProspectState(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(first)), Text(1), Text(2), Text(3), Text(4), Text(5),
             JobStartDate.TryParse(Text(6), out var start) ? start : null, Text(7));
     }
 

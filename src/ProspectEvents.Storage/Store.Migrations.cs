@@ -34,7 +34,7 @@ public abstract partial class Store
         await PrepareDatabaseAsync(cancellationToken);
         return await WriteAsync(async (connection, transaction) =>
         {
-            await LockForMigrationAsync(connection, transaction, cancellationToken);
+            await LockAsync(connection, transaction, MigrationLock, cancellationToken);
             await connection.ExecuteAsync(new CommandDefinition(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
                 transaction: transaction, cancellationToken: cancellationToken));
@@ -58,6 +58,13 @@ public abstract partial class Store
     /// <summary>Settings that cannot be changed inside a transaction (SQLite's journal mode).</summary>
     protected virtual Task PrepareDatabaseAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Keeps concurrent migrators apart for the length of <paramref name="transaction"/>.</summary>
-    protected abstract Task LockForMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken);
+    // Arbitrary constants naming the singleton jobs among advisory locks.
+    protected const long MigrationLock = 0x5052_4F53_5045_4354; // "PROSPECT"
+    protected const long AnniversaryLock = MigrationLock + 1;
+
+    /// <summary>
+    /// Keeps processes sharing the database apart for the length of <paramref name="transaction"/>: migrators, and
+    /// singleton jobs such as the anniversary sweep.
+    /// </summary>
+    protected abstract Task LockAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken);
 }

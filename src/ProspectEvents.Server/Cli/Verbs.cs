@@ -22,6 +22,7 @@ public static class Verbs
             Partners(output, error),
             Keys(output, error),
             Ingest(output, error),
+            AnniversariesVerb(output),
         };
         // `serve` is the default verb: no arguments, or only options, mean serve.
         if (args.Length == 0 || (args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "-?" or "--version")))
@@ -146,6 +147,22 @@ public static class Verbs
             }.ToJsonString());
             // Non-zero only when nothing could be read.
             return summary.Observations == 0 && summary.Rejected > 0 ? 1 : 0;
+        });
+        return command;
+    }
+
+    private static Command AnniversariesVerb(TextWriter output)
+    {
+        var date = new Option<DateOnly>("--date") { Description = "The day to sweep, YYYY-MM-DD.", Required = true };
+        var command = new Command("anniversaries", "Run the job-start anniversary sweep for one day; prints {\"date\",\"events\"}.") { date };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (parsed, cancellationToken) =>
+        {
+            await using var store = await OpenMigratedStoreAsync(parsed, cancellationToken);
+            var day = parsed.GetValue(date);
+            var events = await store.SweepAnniversariesAsync(day, TimeProvider.System.GetUtcNow(), cancellationToken);
+            await output.WriteLineAsync(new JsonObject { ["date"] = day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), ["events"] = events }.ToJsonString());
+            return 0;
         });
         return command;
     }

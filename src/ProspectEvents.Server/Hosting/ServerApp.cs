@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ProspectEvents.Server.Admin;
+using ProspectEvents.Server.Anniversaries;
 using ProspectEvents.Server.Auth;
 using ProspectEvents.Server.Enrollments;
 using ProspectEvents.Server.Events;
@@ -23,6 +24,7 @@ public static class ServerApp
         builder.AddPartnerApi();
         builder.AddApiDocs();
         configure?.Invoke(builder);
+        builder.AddAnniversaries(); // after configure: it reads Roles, which tests may set
 
         var app = builder.Build();
         app.UseMiddleware<CorrelationMiddleware>();
@@ -60,6 +62,16 @@ public static class ServerApp
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
         });
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = RequestBody.MaxBytes);
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddAnniversaries(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AnniversaryOptions>().BindConfiguration(AnniversaryOptions.Section)
+            .Validate(o => o.RunAtUtc >= TimeSpan.Zero && o.RunAtUtc < TimeSpan.FromDays(1), "Anniversaries:RunAtUtc must be a time of day, e.g. 00:05:00.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<AnniversaryScheduler>();
+        if (Roles.Has(builder.Configuration, Roles.Scheduler)) builder.Services.AddHostedService(sp => sp.GetRequiredService<AnniversaryScheduler>());
         return builder;
     }
 

@@ -40,6 +40,8 @@ public sealed partial class ServerUnderTest : IAsyncDisposable
 
     public Store Store => _app.Services.GetRequiredService<Store>();
 
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<ServerUnderTest> StartAsync(Backend backend, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var storage = await TestStorage.CreateAsync(backend);

@@ -1,0 +1,17 @@
+namespace ProspectEvents.Server.Hosting;
+
+/// <summary>
+/// The <c>Roles</c> setting: which parts a process runs (<c>api,ingest,dispatcher,scheduler</c>; all by default),
+/// so a deployment can, say, run the scheduler in one process only.
+/// </summary>
+public static class Roles
+{
+    public const string Scheduler = "scheduler";
+
+    public static bool Has(IConfiguration configuration, string role)
+    {
+        var roles = configuration["Roles"];
+        return string.IsNullOrWhiteSpace(roles)
+            || roles.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Contains(role, StringComparer.OrdinalIgnoreCase);
+    }
+}

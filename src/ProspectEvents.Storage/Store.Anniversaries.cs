@@ -1,0 +1,56 @@
+using System.Globalization;
+using ProspectEvents.Detection;
+
+namespace ProspectEvents.Storage;
+
+public abstract partial class Store
+{
+    /// <summary>
+    /// Emits the job-start anniversaries of <paramref name="day"/> and records the day as swept, in one transaction.
+    /// Running a day again adds nothing: anniversary ids are deterministic per prospect, employer and year.
+    /// Returns the number of new events.
+    /// </summary>
+    public Task<int> SweepAnniversariesAsync(DateOnly day, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await LockAsync(connection, transaction, AnniversaryLock, cancellationToken);
+            // Month and day of the start date; 29 February starts are celebrated on 28 February in other years.
+            var patterns = new List<string> { day.ToString("'____-'MM-dd", CultureInfo.InvariantCulture) };
+            if (day is { Month: 2, Day: 28 } && !DateTime.IsLeapYear(day.Year)) patterns.Add("____-02-29");
+
+            var due = new List<(byte[] Id, ProspectState State)>();
+            await using (var command = Command(connection, transaction,
+                $"SELECT prospect_id, {StateColumns} FROM prospect_states WHERE job_start_date LIKE @p0 OR job_start_date LIKE @p1"))
+            {
+                AddParameter(command, "@p0", patterns[0]);
+                AddParameter(command, "@p1", patterns[^1]);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken)) due.Add(((byte[])reader.GetValue(0), ReadState(reader, 1)));
+            }
+
+            var inserted = 0;
+            foreach (var (id, state) in due)
+            {
+                if (Anniversaries.On(ProspectId.ToHex(id), state, day) is { } anniversary)
+                    inserted += await InsertEventAsync(connection, transaction, id, anniversary, now, cancellationToken);
+            }
+            await using (var record = Command(connection, transaction,
+                "INSERT INTO anniversary_sweeps (day, ran_at) VALUES (@day, @now) ON CONFLICT (day) DO UPDATE SET ran_at = excluded.ran_at"))
+            {
+                AddParameter(record, "@day", day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                AddParameter(record, "@now", ToUnixMs(now));
+                await record.ExecuteNonQueryAsync(cancellationToken);
+            }
+            return inserted;
+        }, cancellationToken);
+
+    /// <summary>The latest day swept, or null when the sweep has never run.</summary>
+    public Task<DateOnly?> LastAnniversarySweepAsync(CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = Command(connection, null, "SELECT MAX(day) FROM anniversary_sweeps");
+            return await command.ExecuteScalarAsync(cancellationToken) is string day
+                ? DateOnly.ParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture)
+                : (DateOnly?)null;
+        }, cancellationToken);
+}
