@@ -18,8 +18,7 @@ public abstract class VerbsContract(Backend backend) : IAsyncLifetime
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        string[] storage = [$"--Storage:Provider={_server.Storage.Provider}", $"--Storage:ConnectionString={_server.Storage.ConnectionString}"];
-        var exitCode = await Verbs.RunAsync([.. args, .. storage], output, error);
+        var exitCode = await Verbs.RunAsync([.. args, .. _server.Storage.Arguments()], output, error);
         return (exitCode, output.ToString(), error.ToString());
     }
 
@@ -93,10 +92,9 @@ public abstract class VerbsContract(Backend backend) : IAsyncLifetime
     public async Task MigrateCreatesTheSchemaOnAnEmptyDatabaseAndConcurrentMigratorsDoNotCollide()
     {
         var fresh = await TestStorage.CreateAsync(backend);
-        string[] storage = [$"--Storage:Provider={fresh.Provider}", $"--Storage:ConnectionString={fresh.ConnectionString}"];
         var outputs = Enumerable.Range(0, 3).Select(_ => new StringWriter()).ToArray();
 
-        var exitCodes = await Task.WhenAll(outputs.Select(o => Verbs.RunAsync(["migrate", .. storage], o, new StringWriter())));
+        var exitCodes = await Task.WhenAll(outputs.Select(o => Verbs.RunAsync(["migrate", .. fresh.Arguments()], o, new StringWriter())));
 
         Assert.All(exitCodes, code => Assert.Equal(0, code));
         var applied = outputs.SelectMany(o => JsonDocument.Parse(o.ToString()).RootElement.GetProperty("applied").EnumerateArray().Select(a => a.GetString())).ToList();

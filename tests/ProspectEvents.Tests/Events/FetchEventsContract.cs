@@ -17,7 +17,6 @@ public abstract class FetchEventsContract(Backend backend) : IAsyncLifetime
         _server = await ServerUnderTest.StartAsync(backend);
         // The clock stands at 2026-12-01; Dana moves twice and changes role once, Eli moves once.
         _server.Clock.Advance(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero) - _server.Clock.GetUtcNow());
-        using var admin = _server.Client(_server.AdminKey);
         var feed = Feed.Lines(
             Feed.Line(Feed.Dana, "2026-01-01T00:00:00Z", "Acme"),
             Feed.Line(Feed.Dana, "2026-02-01T00:00:00Z", "Globex"),                 // company, 2026-02-01 (older than 90 days)
@@ -25,7 +24,7 @@ public abstract class FetchEventsContract(Backend backend) : IAsyncLifetime
             Feed.Line(Feed.Dana, "2026-11-20T00:00:00Z", "Initech", "CEO", "2026-11-15"), // company, event_time 2026-11-15
             Feed.Line(Feed.Eli, "2026-10-01T00:00:00Z", "Acme"),
             Feed.Line(Feed.Eli, "2026-11-01T00:00:00Z", "Hooli"));                  // company, 2026-11-01
-        await (await admin.PostAsync("/v1/admin/observations", new StringContent(feed))).ExpectAsync(200);
+        await _server.IngestAsync(feed);
         (_, _partner) = await _server.NewPartnerAsync(); // no enrollment: events are shared facts
     }
 

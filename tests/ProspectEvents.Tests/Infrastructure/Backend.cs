@@ -11,6 +11,10 @@ public enum Backend
 
 public static class TestStorage
 {
+    /// <summary>The command-line overrides that point a verb at <paramref name="storage"/>.</summary>
+    public static string[] Arguments(this StorageOptions storage) =>
+        [$"--Storage:Provider={storage.Provider}", $"--Storage:ConnectionString={storage.ConnectionString}"];
+
     /// <summary>A fresh, empty database of the given kind: a new SQLite file, or a new PostgreSQL database.</summary>
     public static async Task<StorageOptions> CreateAsync(Backend backend) => backend switch
     {

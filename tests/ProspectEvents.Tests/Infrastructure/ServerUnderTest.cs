@@ -83,6 +83,13 @@ public sealed partial class ServerUnderTest : IAsyncDisposable
         return (key.PartnerId, Client(key.Secret));
     }
 
+    /// <summary>Posts NDJSON observations with the admin key and returns the ingest summary.</summary>
+    public async Task<JsonElement> IngestAsync(string ndjson, int status = 200)
+    {
+        using var admin = Client(AdminKey);
+        return await (await admin.PostAsync("/v1/admin/observations", new StringContent(ndjson, Encoding.UTF8, "application/x-ndjson"))).ExpectAsync(status);
+    }
+
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
     [GeneratedRegex("pek_[A-Za-z0-9_-]{43}")]

@@ -16,17 +16,11 @@ public abstract class IngestContract(Backend backend) : IAsyncLifetime
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 
-    private async Task<JsonElement> PostObservationsAsync(string ndjson, int status = 200)
-    {
-        using var admin = Server.Client(Server.AdminKey);
-        return await (await admin.PostAsync("/v1/admin/observations", new StringContent(ndjson, Encoding.UTF8, "application/x-ndjson"))).ExpectAsync(status);
-    }
-
     private async Task<(int ExitCode, JsonElement? Summary, string Error)> IngestVerbAsync(string path)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = await Verbs.RunAsync(["ingest", path, $"--Storage:Provider={Server.Storage.Provider}", $"--Storage:ConnectionString={Server.Storage.ConnectionString}"], output, error);
+        var exit = await Verbs.RunAsync(["ingest", path, .. Server.Storage.Arguments()], output, error);
         var text = output.ToString();
         return (exit, text.Length > 0 ? JsonDocument.Parse(text).RootElement.Clone() : null, error.ToString());
     }
@@ -34,7 +28,7 @@ public abstract class IngestContract(Backend backend) : IAsyncLifetime
     [Fact]
     public async Task ObservationsPostedOverHttpBecomeEventsAndBadLinesAreRejectedByNumber()
     {
-        var body = await PostObservationsAsync(Feed.Lines(
+        var body = await Server.IngestAsync(Feed.Lines(
             Feed.Line(Feed.Dana, "2026-10-01T00:00:00Z", "Acme"),
             "{not json",
             Feed.Line(Feed.Dana, "2026-11-01T00:00:00Z", "Globex"),
@@ -56,8 +50,8 @@ public abstract class IngestContract(Backend backend) : IAsyncLifetime
     public async Task ReIngestingTheSameFeedGivesNoNewEvents()
     {
         var feed = Feed.TwoSnapshots(200, moveEvery: 10);
-        var first = await PostObservationsAsync(feed);
-        var second = await PostObservationsAsync(feed);
+        var first = await Server.IngestAsync(feed);
+        var second = await Server.IngestAsync(feed);
 
         Assert.Equal(20, first.GetProperty("events").GetInt64());
         Assert.Equal(0, second.GetProperty("events").GetInt64());
@@ -70,7 +64,7 @@ public abstract class IngestContract(Backend backend) : IAsyncLifetime
         var feed = Feed.TwoSnapshots(5_000, moveEvery: 50);
         Assert.True(Encoding.UTF8.GetByteCount(feed) > 1024 * 1024);
 
-        var body = await PostObservationsAsync(feed);
+        var body = await Server.IngestAsync(feed);
 
         Assert.Equal(10_000, body.GetProperty("observations").GetInt64());
         Assert.Equal(100, body.GetProperty("events").GetInt64());

@@ -19,11 +19,7 @@ public abstract class AnniversaryContract(Backend backend) : IAsyncLifetime
 
     private AnniversaryScheduler Scheduler => _server.Services.GetRequiredService<AnniversaryScheduler>();
 
-    private async Task IngestAsync(params string[] lines)
-    {
-        using var admin = _server.Client(_server.AdminKey);
-        await (await admin.PostAsync("/v1/admin/observations", new StringContent(Feed.Lines(lines)))).ExpectAsync(200);
-    }
+    private Task IngestAsync(params string[] lines) => _server.IngestAsync(Feed.Lines(lines));
 
     private async Task<JsonElement[]> AnniversariesAsync(params string[] ids)
     {
@@ -75,12 +71,11 @@ public abstract class AnniversaryContract(Backend backend) : IAsyncLifetime
         await IngestAsync(
             Feed.Line(Feed.Dana, "2026-10-01T00:00:00Z", "Acme", start: "2020-02-29"),
             Feed.Line(Feed.Eli, "2026-10-01T00:00:00Z", "Acme", start: "2021-02"));
-        string[] storage = [$"--Storage:Provider={_server.Storage.Provider}", $"--Storage:ConnectionString={_server.Storage.ConnectionString}"];
 
         async Task<JsonElement> SweepAsync(string date)
         {
             var output = new StringWriter();
-            Assert.Equal(0, await Verbs.RunAsync(["anniversaries", "--date", date, .. storage], output, new StringWriter()));
+            Assert.Equal(0, await Verbs.RunAsync(["anniversaries", "--date", date, .. _server.Storage.Arguments()], output, new StringWriter()));
             return JsonDocument.Parse(output.ToString()).RootElement.Clone();
         }
 
