@@ -25,6 +25,7 @@ public sealed class SqliteStore : Store
     // the writer's): opening a pooled connection and parsing SQL cost more than the queries themselves.
     private readonly ConcurrentBag<SqliteConnection> _readers = [];
     private readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, KeptSqliteCommand>> _kept = new();
+    private const int MaxKeptCommands = 256;
 
     public SqliteStore(string connectionString)
     {
@@ -70,6 +71,8 @@ public sealed class SqliteStore : Store
         if (connection is not SqliteConnection sqlite || !_kept.TryGetValue(sqlite, out var commands)) return base.Command(connection, transaction, sql);
         if (!commands.TryGetValue(sql, out var command))
         {
+            // A bound on what one connection keeps prepared, should a caller build ever new statement texts.
+            if (commands.Count >= MaxKeptCommands) return base.Command(connection, transaction, sql);
             command = new KeptSqliteCommand(sql, sqlite);
             commands.Add(sql, command);
         }

@@ -16,17 +16,30 @@ public abstract partial class Store
         {
             var stale = 0;
             var inserted = 0;
-            foreach (var prospect in observations.GroupBy(o => o.ProspectId).OrderBy(g => g.Key, StringComparer.Ordinal))
+            var prospects = observations.GroupBy(o => o.ProspectId).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+            // States are read and written a chunk of prospects per statement: per-row statements cost more than the rows.
+            foreach (var chunk in prospects.Chunk(StateChunk))
             {
-                var id = ProspectId.ToBytes(prospect.Key);
-                var previous = await LoadStateAsync(connection, transaction, id, cancellationToken);
-                var (state, events, staleCount) = ChangeDetector.ApplyAll(previous, prospect);
-                stale += staleCount;
-                if (state is not null && !ReferenceEquals(state, previous)) await SaveStateAsync(connection, transaction, id, state, cancellationToken);
-                foreach (var found in events) inserted += await InsertEventAsync(connection, transaction, id, found, detectedAt, cancellationToken);
+                var previous = await LoadStatesAsync(connection, transaction, chunk.Select(g => g.Key).ToList(), cancellationToken);
+                var changed = new List<(string Id, ProspectState State)>();
+                foreach (var prospect in chunk)
+                {
+                    var before = previous.GetValueOrDefault(prospect.Key);
+                    var (state, events, staleCount) = ChangeDetector.ApplyAll(before, prospect);
+                    stale += staleCount;
+                    if (state is not null && !ReferenceEquals(state, before)) changed.Add((prospect.Key, state));
+                    foreach (var found in events) inserted += await InsertEventAsync(connection, transaction, ProspectId.ToBytes(prospect.Key), found, detectedAt, cancellationToken);
+                }
+                await SaveStatesAsync(connection, transaction, changed, cancellationToken);
             }
             return new IngestCounts(observations.Count, stale, inserted);
         }, cancellationToken);
+
+    private const int StateChunk = 250;
+    private const int StateRowsPerInsert = 25;
+
+    private static readonly string LoadStatesSql =
+        $"SELECT prospect_id, {StateColumns} FROM prospect_states WHERE prospect_id IN ({string.Join(", ", Enumerable.Range(0, StateChunk).Select(i => $"@p{i}"))})";
 
     /// <summary>Events of the given prospects and types with <c>from ≤ event_time ≤ to</c>, newest first.</summary>
     public Task<List<StoredEvent>> FetchEventsAsync(
@@ -53,13 +66,17 @@ public abstract partial class Store
             return events;
         }, cancellationToken);
 
-    private async Task<ProspectState?> LoadStateAsync(DbConnection connection, DbTransaction transaction, byte[] id, CancellationToken cancellationToken)
+    /// <summary>The stored states of <paramref name="prospectIds"/> (hex), by id; prospects never seen are absent.</summary>
+    private async Task<Dictionary<string, ProspectState>> LoadStatesAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<string> prospectIds, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, transaction,
-            $"SELECT {StateColumns} FROM prospect_states WHERE prospect_id = @id");
-        AddParameter(command, "@id", id);
+        // Always StateChunk placeholders (a short chunk repeats its last id), so there is one statement to prepare.
+        await using var command = Command(connection, transaction, LoadStatesSql);
+        for (var i = 0; i < StateChunk; i++) AddParameter(command, $"@p{i}", ProspectId.ToBytes(prospectIds[Math.Min(i, prospectIds.Count - 1)]));
+        var states = new Dictionary<string, ProspectState>(prospectIds.Count, StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ReadState(reader, 0) : null;
+        while (await reader.ReadAsync(cancellationToken)) states[ProspectId.ToHex((byte[])reader.GetValue(0))] = ReadState(reader, 1);
+        return states;
     }
 
     private const string StateColumns = "observed_at, full_name, job_title, company_id, company_name, company_domain, job_start_date, linkedin_url";
@@ -72,25 +89,40 @@ public abstract partial class Store
             JobStartDate.TryParse(Text(6), out var start) ? start : null, Text(7));
     }
 
-    private async Task SaveStateAsync(DbConnection connection, DbTransaction transaction, byte[] id, ProspectState state, CancellationToken cancellationToken)
+    /// <summary>Upserts states <see cref="StateRowsPerInsert"/> rows per statement, the remainder one by one: two statements to prepare.</summary>
+    private async Task SaveStatesAsync(DbConnection connection, DbTransaction transaction, List<(string Id, ProspectState State)> states, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, transaction,
-            """
-            INSERT INTO prospect_states (prospect_id, observed_at, full_name, job_title, company_id, company_name, company_domain, job_start_date, linkedin_url)
-            VALUES (@id, @at, @name, @title, @cid, @cname, @cdomain, @start, @url)
+        var at = 0;
+        for (; at + StateRowsPerInsert <= states.Count; at += StateRowsPerInsert)
+            await UpsertStatesAsync(connection, transaction, states, at, StateRowsPerInsert, cancellationToken);
+        for (; at < states.Count; at++) await UpsertStatesAsync(connection, transaction, states, at, 1, cancellationToken);
+    }
+
+    private static readonly string?[] UpsertStatesSqlByRows = new string?[StateRowsPerInsert + 1];
+
+    private async Task UpsertStatesAsync(
+        DbConnection connection, DbTransaction transaction, List<(string Id, ProspectState State)> states, int from, int rows, CancellationToken cancellationToken)
+    {
+        var sql = UpsertStatesSqlByRows[rows] ??= $"""
+            INSERT INTO prospect_states (prospect_id, {StateColumns}) VALUES {string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@i{i}, @a{i}, @n{i}, @t{i}, @c{i}, @cn{i}, @cd{i}, @s{i}, @u{i})"))}
             ON CONFLICT (prospect_id) DO UPDATE SET observed_at = excluded.observed_at, full_name = excluded.full_name, job_title = excluded.job_title,
                 company_id = excluded.company_id, company_name = excluded.company_name, company_domain = excluded.company_domain,
                 job_start_date = excluded.job_start_date, linkedin_url = excluded.linkedin_url
-            """);
-        AddParameter(command, "@id", id);
-        AddParameter(command, "@at", ToUnixMs(state.ObservedAt));
-        AddParameter(command, "@name", (object?)state.FullName ?? DBNull.Value);
-        AddParameter(command, "@title", (object?)state.JobTitle ?? DBNull.Value);
-        AddParameter(command, "@cid", (object?)state.CompanyId ?? DBNull.Value);
-        AddParameter(command, "@cname", (object?)state.CompanyName ?? DBNull.Value);
-        AddParameter(command, "@cdomain", (object?)state.CompanyDomain ?? DBNull.Value);
-        AddParameter(command, "@start", (object?)state.JobStartDate?.ToString() ?? DBNull.Value);
-        AddParameter(command, "@url", (object?)state.LinkedinUrl ?? DBNull.Value);
+            """;
+        await using var command = Command(connection, transaction, sql);
+        for (var i = 0; i < rows; i++)
+        {
+            var (id, state) = states[from + i];
+            AddParameter(command, $"@i{i}", ProspectId.ToBytes(id));
+            AddParameter(command, $"@a{i}", ToUnixMs(state.ObservedAt));
+            AddParameter(command, $"@n{i}", (object?)state.FullName ?? DBNull.Value);
+            AddParameter(command, $"@t{i}", (object?)state.JobTitle ?? DBNull.Value);
+            AddParameter(command, $"@c{i}", (object?)state.CompanyId ?? DBNull.Value);
+            AddParameter(command, $"@cn{i}", (object?)state.CompanyName ?? DBNull.Value);
+            AddParameter(command, $"@cd{i}", (object?)state.CompanyDomain ?? DBNull.Value);
+            AddParameter(command, $"@s{i}", (object?)state.JobStartDate?.ToString() ?? DBNull.Value);
+            AddParameter(command, $"@u{i}", (object?)state.LinkedinUrl ?? DBNull.Value);
+        }
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

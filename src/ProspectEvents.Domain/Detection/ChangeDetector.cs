@@ -19,14 +19,17 @@ public static class ChangeDetector
         if (previous is null) return new(Baseline(observation), null, false); // first sight: silent
         if (observation.ObservedAt <= previous.ObservedAt) return new(previous, null, true);
 
-        var before = EmployerIdentity.Of(previous);
-        var after = EmployerIdentity.Of(observation);
         var person = previous with
         {
             ObservedAt = observation.ObservedAt,
             FullName = observation.FullName ?? previous.FullName,
             LinkedinUrl = observation.LinkedinUrl ?? previous.LinkedinUrl,
         };
+        // Most snapshots repeat what we know: then no normalization is needed to see there is nothing to detect.
+        if (RepeatsJob(previous, observation)) return new(person, null, false);
+
+        var before = EmployerIdentity.Of(previous);
+        var after = EmployerIdentity.Of(observation);
 
         if (!before.IsKnown && after.IsKnown)
         {
@@ -86,6 +89,14 @@ public static class ChangeDetector
         }
         return (state, events, stale);
     }
+
+    /// <summary>True when every job field of the observation is unknown or, to the letter, what the state holds.</summary>
+    private static bool RepeatsJob(ProspectState state, Observation observation) =>
+        Repeats(observation.CompanyId, state.CompanyId) && Repeats(observation.CompanyDomain, state.CompanyDomain)
+        && Repeats(observation.CompanyName, state.CompanyName) && Repeats(observation.JobTitle, state.JobTitle)
+        && (observation.JobStartDate is null || observation.JobStartDate == state.JobStartDate);
+
+    private static bool Repeats(string? seen, string? known) => seen is null || string.Equals(seen, known, StringComparison.Ordinal);
 
     private static ProspectState Baseline(Observation o) =>
         new(o.ObservedAt, o.FullName, o.JobTitle, o.CompanyId, o.CompanyName, o.CompanyDomain, o.JobStartDate, o.LinkedinUrl);

@@ -128,6 +128,26 @@ public sealed class ChangeDetectorTests
     public void TheFirstEmployerLearnedIsABaselineNotAMove() => Assert.Empty(Run(At(1, null, null), At(2, "Acme", "VP Sales")));
 
     [Fact]
+    public void ARepeatedSnapshotAdvancesTheStateAndTakesNewPersonalDetails()
+    {
+        var first = ChangeDetector.Apply(null, At(1)).State;
+        var repeat = ChangeDetector.Apply(first, At(2) with { FullName = "Dana Levi-Cohen", JobStartDate = null });
+        Assert.Null(repeat.Event);
+        Assert.Equal(Day1.AddDays(1), repeat.State.ObservedAt);
+        Assert.Equal("Dana Levi-Cohen", repeat.State.FullName);
+        Assert.Equal(("Acme", "VP Sales"), (repeat.State.CompanyName, repeat.State.JobTitle));
+    }
+
+    [Fact]
+    public void ANewStartDateAtTheSameJobIsKeptWithoutAnEvent()
+    {
+        var first = ChangeDetector.Apply(null, At(1, start: "2024-03")).State;
+        var corrected = ChangeDetector.Apply(first, At(2, start: "2024-03-15"));
+        Assert.Null(corrected.Event);
+        Assert.Equal("2024-03-15", corrected.State.JobStartDate.ToString());
+    }
+
+    [Fact]
     public void ABoomerangGivesTwoCompanyEventsWithDistinctIds()
     {
         var events = Run(At(1, "Acme"), At(2, "Globex"), At(3, "Acme"));
