@@ -6,7 +6,16 @@ namespace ProspectEvents.Storage;
 /// <summary>PostgreSQL, shared by any number of server and CLI processes.</summary>
 public sealed class PostgresStore(string connectionString) : Store
 {
-    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(connectionString);
+    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(WithAutoPrepare(connectionString));
+
+    // The hot statements (key lookup, enrollment and state upserts) repeat on every request; let Npgsql keep them
+    // prepared per connection unless the operator chose otherwise.
+    private static string WithAutoPrepare(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 64;
+        return builder.ConnectionString;
+    }
 
     public override string Provider => StorageOptions.Postgres;
 
