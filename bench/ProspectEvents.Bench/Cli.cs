@@ -40,13 +40,15 @@ internal sealed record LoadOptions
     public int ServerPid { get; init; }
 }
 
-internal static class Cli
+internal static partial class Cli
 {
     public const string Usage = """
         ProspectEvents benchmark harness
 
         usage:
           dotnet run -c Release --project bench/ProspectEvents.Bench -- enrollments [options]
+          dotnet run -c Release --project bench/ProspectEvents.Bench -- ingest [options]
+          dotnet run -c Release --project bench/ProspectEvents.Bench -- generate-feed [options]
 
         enrollments options:
           --seconds N        measured window per server (default 15)
@@ -64,7 +66,8 @@ internal static class Cli
 
         Exit code: 0 = ran without request errors, 1 = some requests failed (results invalid),
                    2 = usage error / setup failure (build, start, readiness, smoke request).
-        """;
+
+        """ + IngestUsage;
 
     public static int Fail(string message)
     {

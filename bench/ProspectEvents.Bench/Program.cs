@@ -2,6 +2,7 @@ using ProspectEvents.Bench;
 
 // Verb dispatch. `echo-server` and `loadgen` are internal verbs: the `enrollments`
 // orchestrator starts them as child processes so each can be pinned to its own core.
+// `parse-feed` is the internal parse-only baseline the `ingest` orchestrator starts the same way.
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
     Console.WriteLine(Cli.Usage);
@@ -17,6 +18,9 @@ try
         "enrollments" => await EnrollmentBenchmark.RunAsync(Cli.ParseEnrollmentOptions(rest)),
         "echo-server" => await EchoServer.RunAsync(rest),
         "loadgen" => await LoadGenerator.RunAsync(Cli.ParseLoadOptions(rest)),
+        "ingest" => await IngestBenchmark.RunAsync(Cli.ParseIngestOptions(rest)),
+        "generate-feed" => FeedGenerator.Run(Cli.ParseFeedOptions(rest)),
+        "parse-feed" => FeedParser.Run(Cli.ParseParseFeedOptions(rest)),
         _ => Cli.Fail($"unknown verb '{verb}'"),
     };
 }

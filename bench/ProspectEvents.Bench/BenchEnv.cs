@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ProspectEvents.Bench;
+
+/// <summary>Result of a short helper command (git, sqlite3, psql, initdb, ...).</summary>
+internal sealed record ExecResult(int ExitCode, string Stdout, string Stderr, bool TimedOut)
+{
+    public bool Ok => ExitCode == 0 && !TimedOut;
+
+    public string Describe(string what) =>
+        $"{what}: exit {(TimedOut ? "timeout" : ExitCode.ToString(CultureInfo.InvariantCulture))}; stderr: {Shorten(Stderr.Trim(), 2000)}; stdout: {Shorten(Stdout.Trim(), 500)}";
+
+    private static string Shorten(string s, int max) => s.Length <= max ? s : s[..max] + "...";
+}
+
+/// <summary>Helpers shared by the ingest benchmark: repository, machine and source description, server build, short commands.</summary>
+internal static class BenchEnv
+{
+    public static string FindRepoRoot()
+    {
+        foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "ProspectEvents.slnx")))
+                {
+                    return dir.FullName;
+                }
+            }
+        }
+
+        throw new CliException("cannot find the repository root (ProspectEvents.slnx) from the current directory");
+    }
+
+    /// <summary>Runs a command to completion (bounded); a command that cannot start is exit code -1.</summary>
+    public static async Task<ExecResult> RunAsync(
+        string fileName, IEnumerable<string> arguments, TimeSpan bound, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var psi = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (string a in arguments)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        if (environment is not null)
+        {
+            foreach (var (k, v) in environment)
+            {
+                if (v is null)
+                {
+                    psi.Environment.Remove(k);
+                }
+                else
+                {
+                    psi.Environment[k] = v;
+                }
+            }
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(psi)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return new ExecResult(-1, "", $"could not start `{fileName}`: {e.Message}", false);
+        }
+
+        using (process)
+        {
+            process.StandardInput.Close();
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var cts = new CancellationTokenSource(bound);
+            try
+            {
+                await process.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                try
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+                catch (InvalidOperationException)
+                {
+                    // Already gone.
+                }
+
+                await process.WaitForExitAsync();
+                return new ExecResult(-1, await stdout, await stderr, true);
+            }
+
+            return new ExecResult(process.ExitCode, await stdout, await stderr, false);
+        }
+    }
+
+    public static async Task<string> DescribeMachineAsync(string dotnet)
+    {
+        string cpu = "unknown CPU";
+        try
+        {
+            string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            if (line is not null)
+            {
+                cpu = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+            }
+        }
+        catch (IOException)
+        {
+            // Not Linux.
+        }
+
+        var sdk = await RunAsync(dotnet, ["--version"], TimeSpan.FromSeconds(30));
+        return $"nproc {Environment.ProcessorCount}, {cpu}, dotnet SDK {sdk.Stdout.Trim()}, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}";
+    }
+
+    /// <summary>The commit the server was built from, and whether src/ had uncommitted changes.</summary>
+    public static async Task<string> DescribeSourceAsync(string repo)
+    {
+        string? git = Pinning.Which("git");
+        if (git is null)
+        {
+            return "git not found";
+        }
+
+        var head = await RunAsync(git, ["-C", repo, "log", "-1", "--format=%h %s"], TimeSpan.FromSeconds(30));
+        var dirty = await RunAsync(git, ["-C", repo, "status", "--porcelain", "--", "src"], TimeSpan.FromSeconds(30));
+        string[] changed = dirty.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string state = changed.Length == 0 ? "src clean" : $"src has uncommitted changes: {string.Join(", ", changed)}";
+        return $"{(head.Stdout.Trim().Length == 0 ? "no commit" : head.Stdout.Trim())} ({state})";
+    }
+
+    /// <summary>Same build as the enrollment benchmark: a private artifacts folder under bench/results/server-build.</summary>
+    public static async Task<string?> BuildServerAsync(string dotnet, string repo, bool rebuild, string logDir)
+    {
+        string artifacts = Path.Combine(repo, "bench", "results", "server-build");
+        string dll = Path.Combine(artifacts, "bin", "ProspectEvents.Server", "release", "ProspectEvents.Server.dll");
+        if (!rebuild)
+        {
+            return File.Exists(dll) ? dll : null;
+        }
+
+        string project = Path.Combine(repo, "src", "ProspectEvents.Server", "ProspectEvents.Server.csproj");
+        Console.WriteLine($"build   : dotnet build {Path.GetRelativePath(repo, project)} -c Release --artifacts-path {Path.GetRelativePath(repo, artifacts)}");
+        var sw = Stopwatch.StartNew();
+        var build = await RunAsync(
+            dotnet,
+            ["build", project, "-c", "Release", "--artifacts-path", artifacts, "--disable-build-servers", "-nologo", "-clp:ErrorsOnly;NoSummary"],
+            TimeSpan.FromMinutes(10),
+            repo);
+        await File.WriteAllTextAsync(Path.Combine(logDir, "server-build.log"), build.Stdout + build.Stderr);
+        if (!build.Ok)
+        {
+            Console.Error.WriteLine($"error: server build failed ({(build.TimedOut ? "timeout" : build.ExitCode.ToString(CultureInfo.InvariantCulture))}):{Environment.NewLine}{Tail(build.Stdout + build.Stderr, 40)}");
+            return null;
+        }
+
+        Console.WriteLine($"build   : ok in {sw.Elapsed.TotalSeconds:F0}s");
+        return dll;
+    }
+
+    public static string Tail(string text, int lines)
+    {
+        string[] all = text.Split('\n');
+        return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+    }
+
+    public static void TryDelete(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            else if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
+        }
+        catch (IOException)
+        {
+            // Best effort.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Best effort.
+        }
+    }
+
+    public static string Join(IEnumerable<string> parts)
+    {
+        var sb = new StringBuilder();
+        foreach (string p in parts)
+        {
+            if (sb.Length > 0)
+            {
+                sb.Append(' ');
+            }
+
+            sb.Append(p.Contains(' ', StringComparison.Ordinal) || p.Contains(';', StringComparison.Ordinal) ? $"\"{p}\"" : p);
+        }
+
+        return sb.ToString();
+    }
+}
