@@ -103,10 +103,8 @@ public static class EnrollmentsApi
     private static EnrollmentRequest? ReadEnrollment(BodyValidator validator, DateTimeOffset now)
     {
         var key = validator.RequiredString("enrollment_key", EnrollmentLimits.KeyMinLength, EnrollmentLimits.KeyMaxLength);
-        var eventTypes = validator.RequiredStringList("event_types", 1, int.MaxValue,
-            name => EventTypeNames.TryParse(name, out _) ? null : (EventTypeEnumMessage, "enum"));
-        var prospectIds = validator.RequiredStringList("prospect_ids", 1, EnrollmentLimits.MaxProspectIds,
-            id => ProspectId.IsValid(id) ? null : ($"String should match pattern '{ProspectId.Pattern}'", "string_pattern_mismatch"));
+        var eventTypes = validator.EventTypes();
+        var prospectIds = validator.ProspectIds(EnrollmentLimits.MaxProspectIds);
         var ttlDays = validator.OptionalInt("ttl_days", EnrollmentLimits.TtlMinDays, EnrollmentLimits.TtlMaxDays);
         validator.OptionalObjectOrNull("request_context");
         if (key is null || eventTypes is null || prospectIds is null) return null;
@@ -119,9 +117,6 @@ public static class EnrollmentsApi
         }
         return new EnrollmentRequest(key, types, prospectIds.Distinct(StringComparer.Ordinal).ToList(), ttlDays is { } days ? now.AddDays(days) : null);
     }
-
-    internal static readonly string EventTypeEnumMessage =
-        $"Input should be '{EventTypeNames.ChangedRole}', '{EventTypeNames.ChangedCompany}' or '{EventTypeNames.JobStartAnniversary}'";
 
     private static int? QueryInt(HttpContext http, string name, int min, int max, List<ValidationError> problems)
     {

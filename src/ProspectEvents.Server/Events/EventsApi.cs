@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ProspectEvents.Server.Auth;
-using ProspectEvents.Server.Enrollments;
 using ProspectEvents.Server.Http;
 using ProspectEvents.Storage;
 
@@ -28,10 +27,8 @@ public static class EventsApi
         {
             var validator = new BodyValidator(document!);
             var now = clock.GetUtcNow();
-            var prospectIds = validator.RequiredStringList("prospect_ids", 1, EventLimits.MaxProspectIds,
-                id => ProspectId.IsValid(id) ? null : ($"String should match pattern '{ProspectId.Pattern}'", "string_pattern_mismatch"), unique: true);
-            var eventTypes = validator.RequiredStringList("event_types", 1, int.MaxValue,
-                name => EventTypeNames.TryParse(name, out _) ? null : (EnrollmentsApi.EventTypeEnumMessage, "enum"));
+            var prospectIds = validator.ProspectIds(EventLimits.MaxProspectIds, unique: true);
+            var eventTypes = validator.EventTypes();
             var from = Bound(validator, "timestamp_from", endOfDay: false);
             var to = Bound(validator, "timestamp_to", endOfDay: true);
             validator.OptionalObjectOrNull("request_context");
@@ -40,7 +37,7 @@ public static class EventsApi
             if (from is not null && to is not null && start > end) validator.Reject("timestamp_from", "Value error, timestamp_from must not be after timestamp_to");
             if (validator.Finish() is { } invalid) return invalid;
 
-            var events = await store.FetchEventsAsync(prospectIds!, eventTypes!.Distinct(StringComparer.Ordinal).ToList(), start, end, cancellationToken);
+            var events = await store.FetchEventsAsync(prospectIds!, eventTypes!, start, end, cancellationToken);
             var output = events.Select(e => new OutputEvent(e.EventId, e.EventName, e.EventTime, e.ProspectId, JsonDocument.Parse(e.Data).RootElement)).ToList();
             return TypedResults.Ok(new FetchEventsResult(ResponseContext.For(http), output));
         }

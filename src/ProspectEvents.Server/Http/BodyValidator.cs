@@ -71,6 +71,19 @@ public sealed class BodyValidator
         return ok ? items : null;
     }
 
+    /// <summary>The <c>prospect_ids</c> field: 40-lowercase-hex strings, <paramref name="maxItems"/> at most.</summary>
+    public List<string>? ProspectIds(int maxItems, bool unique = false) =>
+        RequiredStringList("prospect_ids", 1, maxItems,
+            id => ProspectId.IsValid(id) ? null : ($"String should match pattern '{ProspectId.Pattern}'", "string_pattern_mismatch"), unique);
+
+    /// <summary>The <c>event_types</c> field: at least one of the anchor's event names; duplicates collapse.</summary>
+    public List<string>? EventTypes() =>
+        RequiredStringList("event_types", 1, int.MaxValue, name => EventTypeNames.TryParse(name, out _) ? null : (EventTypeEnumMessage, "enum"))
+            ?.Distinct(StringComparer.Ordinal).ToList();
+
+    private static readonly string EventTypeEnumMessage =
+        $"Input should be '{EventTypeNames.ChangedRole}', '{EventTypeNames.ChangedCompany}' or '{EventTypeNames.JobStartAnniversary}'";
+
     /// <summary>An optional string; null when absent or null.</summary>
     public string? OptionalString(string name)
     {
