@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -11,12 +13,10 @@ internal sealed record ExecResult(int ExitCode, string Stdout, string Stderr, bo
     public bool Ok => ExitCode == 0 && !TimedOut;
 
     public string Describe(string what) =>
-        $"{what}: exit {(TimedOut ? "timeout" : ExitCode.ToString(CultureInfo.InvariantCulture))}; stderr: {Shorten(Stderr.Trim(), 2000)}; stdout: {Shorten(Stdout.Trim(), 500)}";
-
-    private static string Shorten(string s, int max) => s.Length <= max ? s : s[..max] + "...";
+        $"{what}: exit {(TimedOut ? "timeout" : ExitCode.ToString(CultureInfo.InvariantCulture))}; stderr: {BenchEnv.Shorten(Stderr.Trim(), 2000)}; stdout: {BenchEnv.Shorten(Stdout.Trim(), 500)}";
 }
 
-/// <summary>Helpers shared by the ingest benchmark: repository, machine and source description, server build, short commands.</summary>
+/// <summary>Helpers shared by the benchmarks: repository, machine and source description, server build, short commands.</summary>
 internal static class BenchEnv
 {
     public static string FindRepoRoot()
@@ -39,34 +39,7 @@ internal static class BenchEnv
     public static async Task<ExecResult> RunAsync(
         string fileName, IEnumerable<string> arguments, TimeSpan bound, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var psi = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
-        };
-        foreach (string a in arguments)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        if (environment is not null)
-        {
-            foreach (var (k, v) in environment)
-            {
-                if (v is null)
-                {
-                    psi.Environment.Remove(k);
-                }
-                else
-                {
-                    psi.Environment[k] = v;
-                }
-            }
-        }
-
+        var psi = CreateStartInfo(fileName, arguments, workingDirectory, environment, redirectStandardInput: true);
         Process process;
         try
         {
@@ -106,7 +79,49 @@ internal static class BenchEnv
         }
     }
 
-    public static async Task<string> DescribeMachineAsync(string dotnet)
+    /// <summary>
+    /// Start info shared by <see cref="RunAsync"/> and <see cref="ChildProcess"/>: stdout/stderr redirected, no shell,
+    /// arguments passed one by one, environment overrides applied (a null value removes the variable).
+    /// </summary>
+    public static ProcessStartInfo CreateStartInfo(
+        string fileName,
+        IEnumerable<string> arguments,
+        string? workingDirectory,
+        IReadOnlyDictionary<string, string?>? environment,
+        bool redirectStandardInput)
+    {
+        var psi = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardInput = redirectStandardInput,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (string a in arguments)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        if (environment is not null)
+        {
+            foreach (var (k, v) in environment)
+            {
+                if (v is null)
+                {
+                    psi.Environment.Remove(k);
+                }
+                else
+                {
+                    psi.Environment[k] = v;
+                }
+            }
+        }
+
+        return psi;
+    }
+
+    public static async Task<string> DescribeMachineAsync(string dotnet, string? workingDirectory = null)
     {
         string cpu = "unknown CPU";
         try
@@ -122,7 +137,8 @@ internal static class BenchEnv
             // Not Linux.
         }
 
-        var sdk = await RunAsync(dotnet, ["--version"], TimeSpan.FromSeconds(30));
+        // The working directory matters: `dotnet --version` resolves the SDK through the nearest global.json.
+        var sdk = await RunAsync(dotnet, ["--version"], TimeSpan.FromSeconds(30), workingDirectory);
         return $"nproc {Environment.ProcessorCount}, {cpu}, dotnet SDK {sdk.Stdout.Trim()}, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}";
     }
 
@@ -142,7 +158,7 @@ internal static class BenchEnv
         return $"{(head.Stdout.Trim().Length == 0 ? "no commit" : head.Stdout.Trim())} ({state})";
     }
 
-    /// <summary>Same build as the enrollment benchmark: a private artifacts folder under bench/results/server-build.</summary>
+    /// <summary>The server build both benchmarks use: a private artifacts folder under bench/results/server-build.</summary>
     public static async Task<string?> BuildServerAsync(string dotnet, string repo, bool rebuild, string logDir)
     {
         string artifacts = Path.Combine(repo, "bench", "results", "server-build");
@@ -152,6 +168,8 @@ internal static class BenchEnv
             return File.Exists(dll) ? dll : null;
         }
 
+        // A private artifacts path keeps this Release build (bin/ and obj/) away from the other
+        // projects' own bin/obj folders, so it cannot collide with a concurrent developer build.
         string project = Path.Combine(repo, "src", "ProspectEvents.Server", "ProspectEvents.Server.csproj");
         Console.WriteLine($"build   : dotnet build {Path.GetRelativePath(repo, project)} -c Release --artifacts-path {Path.GetRelativePath(repo, artifacts)}");
         var sw = Stopwatch.StartNew();
@@ -175,6 +193,16 @@ internal static class BenchEnv
     {
         string[] all = text.Split('\n');
         return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)));
+    }
+
+    public static string Shorten(string s, int max) => s.Length <= max ? s : s[..max] + "...";
+
+    /// <summary>A free TCP port on 127.0.0.1 (released again before it is returned).</summary>
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
     public static void TryDelete(string path)

@@ -48,33 +48,7 @@ internal sealed class ChildProcess : IDisposable
         Action<string>? onStdoutLine = null,
         Action<string>? onStderrLine = null)
     {
-        var psi = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = false,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
-        };
-        foreach (string a in arguments)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        if (environment is not null)
-        {
-            foreach (var (k, v) in environment)
-            {
-                if (v is null)
-                {
-                    psi.Environment.Remove(k);
-                }
-                else
-                {
-                    psi.Environment[k] = v;
-                }
-            }
-        }
+        var psi = BenchEnv.CreateStartInfo(fileName, arguments, workingDirectory, environment, redirectStandardInput: false);
 
         string display = fileName + " " + string.Join(' ', psi.ArgumentList.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -23,7 +21,7 @@ internal static class EnrollmentBenchmark
 
     public static async Task<int> RunAsync(EnrollmentOptions o)
     {
-        string repo = FindRepoRoot();
+        string repo = BenchEnv.FindRepoRoot();
         string dotnet = FindDotnet();
         string benchDll = typeof(EnrollmentBenchmark).Assembly.Location;
         string resultsDir = Path.GetFullPath(o.ResultsDir ?? Path.Combine(repo, "bench", "results"));
@@ -32,7 +30,7 @@ internal static class EnrollmentBenchmark
         string stamp = started.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         string runDir = Directory.CreateTempSubdirectory("prospectevents-bench-").FullName;
 
-        string machine = await DescribeMachineAsync(dotnet, repo);
+        string machine = await BenchEnv.DescribeMachineAsync(dotnet, repo);
         var pin = Pinning.Decide(o.NoPin);
         Console.WriteLine($"machine : {machine}");
         Console.WriteLine($"pinning : {pin.Description}");
@@ -45,14 +43,14 @@ internal static class EnrollmentBenchmark
         string? source = null;
         if (!o.BaselineOnly)
         {
-            serverDll = o.ServerDll is not null ? Path.GetFullPath(o.ServerDll) : await BuildServerAsync(dotnet, repo, rebuild: !o.NoBuild, runDir);
+            serverDll = o.ServerDll is not null ? Path.GetFullPath(o.ServerDll) : await BenchEnv.BuildServerAsync(dotnet, repo, rebuild: !o.NoBuild, runDir);
             if (serverDll is null || !File.Exists(serverDll))
             {
                 return Cli.Fail($"real server not available (dll: {serverDll ?? "build failed"}); use --baseline-only to measure just the baseline");
             }
 
             Console.WriteLine($"server  : {serverDll}");
-            source = await DescribeSourceAsync(repo);
+            source = await BenchEnv.DescribeSourceAsync(repo);
             Console.WriteLine($"source  : {source}");
         }
 
@@ -121,7 +119,7 @@ internal static class EnrollmentBenchmark
 
         if (!setupFailed && !hadErrors)
         {
-            TryDelete(runDir);
+            BenchEnv.TryDelete(runDir);
         }
         else
         {
@@ -133,22 +131,14 @@ internal static class EnrollmentBenchmark
 
     private static async Task<RunRow?> RunEchoAsync(EnrollmentOptions o, Pinning pin, string dotnet, string benchDll, string runDir)
     {
-        int port = FreePort();
-        var baseUrl = new Uri($"http://127.0.0.1:{port}");
-        using var server = ChildProcess.Start(
-            pin.ServerLauncher(dotnet, out var prefix),
-            [.. prefix, benchDll, "echo-server", "--urls", baseUrl.ToString().TrimEnd('/')],
-            Path.Combine(runDir, "echo-server.log"),
-            workingDirectory: runDir,
-            environment: ServerEnvironment(extra: null));
-        Console.WriteLine($"started : pid {server.Pid}: {server.Display}");
-
-        if (!await WaitReadyAsync(server, new Uri(baseUrl, "/readyz")))
+        var started = await StartServerAsync(pin, dotnet, [benchDll, "echo-server"], Path.Combine(runDir, "echo-server.log"), runDir, ServerEnvironment(extra: null));
+        if (started is null)
         {
             return null;
         }
 
-        Console.WriteLine($"affinity: server pid {server.Pid} Cpus_allowed_list = {ProcStats.AffinityList(server.Pid) ?? "n/a"}");
+        using var server = started.Value.Server;
+        var baseUrl = started.Value.BaseUrl;
 
         // Smoke: the echo must round-trip the body byte for byte (same JSON shape and naming).
         var bodies = new BodyFactory(9999, o.Ids);
@@ -204,22 +194,14 @@ internal static class EnrollmentBenchmark
 
         Console.WriteLine($"partner : created, api key {apiKey[..Math.Min(8, apiKey.Length)]}... (db {db})");
 
-        int port = FreePort();
-        var baseUrl = new Uri($"http://127.0.0.1:{port}");
-        using var server = ChildProcess.Start(
-            pin.ServerLauncher(dotnet, out var prefix),
-            [.. prefix, serverDll, "serve", "--urls", baseUrl.ToString().TrimEnd('/')],
-            Path.Combine(runDir, "real-server.log"),
-            workDir,
-            env);
-        Console.WriteLine($"started : pid {server.Pid}: {server.Display}");
-
-        if (!await WaitReadyAsync(server, new Uri(baseUrl, "/readyz")))
+        var started = await StartServerAsync(pin, dotnet, [serverDll, "serve"], Path.Combine(runDir, "real-server.log"), workDir, env);
+        if (started is null)
         {
             return null;
         }
 
-        Console.WriteLine($"affinity: server pid {server.Pid} Cpus_allowed_list = {ProcStats.AffinityList(server.Pid) ?? "n/a"}");
+        using var server = started.Value.Server;
+        var baseUrl = started.Value.BaseUrl;
 
         var bodies = new BodyFactory(9999, o.Ids);
         int len = bodies.Build(0);
@@ -233,7 +215,7 @@ internal static class EnrollmentBenchmark
         }
 
         bool hasId = text.Contains("\"enrollment_id\":\"en_", StringComparison.Ordinal);
-        Console.WriteLine($"smoke   : POST {EnrollmentPath} -> {status}{(hasId ? "" : " (WARNING: no enrollment_id \"en_...\" in body)")}: {Shorten(text, 200)}");
+        Console.WriteLine($"smoke   : POST {EnrollmentPath} -> {status}{(hasId ? "" : " (WARNING: no enrollment_id \"en_...\" in body)")}: {BenchEnv.Shorten(text, 200)}");
 
         RunRow? row = await RunLoadAsync("real", o, pin, dotnet, benchDll, server, url, "enrollment", apiKey, runDir);
         if (row is not null && File.Exists(db))
@@ -243,6 +225,33 @@ internal static class EnrollmentBenchmark
         }
 
         return row;
+    }
+
+    /// <summary>
+    /// Starts a server under test (pinned like the rest of the run) on a free 127.0.0.1 port and waits for
+    /// GET /readyz; null (and the child stopped) if it never becomes ready.
+    /// </summary>
+    private static async Task<(ChildProcess Server, Uri BaseUrl)?> StartServerAsync(
+        Pinning pin, string dotnet, string[] dllAndVerb, string logPath, string workDir, Dictionary<string, string?> env)
+    {
+        int port = BenchEnv.FreePort();
+        var baseUrl = new Uri($"http://127.0.0.1:{port}");
+        var server = ChildProcess.Start(
+            pin.ServerLauncher(dotnet, out var prefix),
+            [.. prefix, .. dllAndVerb, "--urls", baseUrl.ToString().TrimEnd('/')],
+            logPath,
+            workDir,
+            env);
+        Console.WriteLine($"started : pid {server.Pid}: {server.Display}");
+
+        if (!await WaitReadyAsync(server, new Uri(baseUrl, "/readyz")))
+        {
+            server.Dispose();
+            return null;
+        }
+
+        Console.WriteLine($"affinity: server pid {server.Pid} Cpus_allowed_list = {ProcStats.AffinityList(server.Pid) ?? "n/a"}");
+        return (server, baseUrl);
     }
 
     private static async Task<RunRow?> RunLoadAsync(
@@ -544,105 +553,6 @@ internal static class EnrollmentBenchmark
         return null;
     }
 
-    private static async Task<string?> BuildServerAsync(string dotnet, string repo, bool rebuild, string runDir)
-    {
-        string artifacts = Path.Combine(repo, "bench", "results", "server-build");
-        string dll = Path.Combine(artifacts, "bin", "ProspectEvents.Server", "release", "ProspectEvents.Server.dll");
-        if (!rebuild)
-        {
-            return File.Exists(dll) ? dll : null;
-        }
-
-        // A private artifacts path keeps this Release build (bin/ and obj/) away from the other
-        // projects' own bin/obj folders, so it cannot collide with a concurrent developer build.
-        string project = Path.Combine(repo, "src", "ProspectEvents.Server", "ProspectEvents.Server.csproj");
-        Console.WriteLine($"build   : dotnet build {Path.GetRelativePath(repo, project)} -c Release --artifacts-path {Path.GetRelativePath(repo, artifacts)}");
-        var sw = Stopwatch.StartNew();
-        using var build = ChildProcess.Start(
-            dotnet,
-            ["build", project, "-c", "Release", "--artifacts-path", artifacts, "--disable-build-servers", "-nologo", "-clp:ErrorsOnly;NoSummary"],
-            Path.Combine(runDir, "server-build.log"),
-            repo);
-        int? code = await build.WaitAsync(TimeSpan.FromMinutes(10));
-        if (code != 0)
-        {
-            Console.Error.WriteLine($"error: server build failed ({code?.ToString(CultureInfo.InvariantCulture) ?? "timeout"}):{Environment.NewLine}{build.Tail(40)}");
-            return null;
-        }
-
-        Console.WriteLine($"build   : ok in {sw.Elapsed.TotalSeconds:F0}s");
-        return dll;
-    }
-
-    /// <summary>The commit the real server was built from, and whether src/ had uncommitted changes.</summary>
-    private static async Task<string> DescribeSourceAsync(string repo)
-    {
-        string? git = Pinning.Which("git");
-        if (git is null)
-        {
-            return "git not found";
-        }
-
-        var head = new StringBuilder();
-        var dirty = new StringBuilder();
-        string log = Path.Combine(Path.GetTempPath(), $"pe-bench-git-{Environment.ProcessId}.log");
-        using (var p = ChildProcess.Start(git, ["-C", repo, "log", "-1", "--format=%h %s"], log, repo, onStdoutLine: l => head.Append(l)))
-        {
-            await p.WaitAsync(TimeSpan.FromSeconds(30));
-        }
-
-        using (var p = ChildProcess.Start(git, ["-C", repo, "status", "--porcelain", "--", "src"], log, repo, onStdoutLine: l => dirty.AppendLine(l)))
-        {
-            await p.WaitAsync(TimeSpan.FromSeconds(30));
-        }
-
-        TryDelete(log);
-        string state = dirty.Length == 0 ? "src clean" : $"src has uncommitted changes: {string.Join(", ", dirty.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}";
-        return $"{(head.Length == 0 ? "no commit" : head.ToString())} ({state})";
-    }
-
-    private static async Task<string> DescribeMachineAsync(string dotnet, string repo)
-    {
-        string cpu = "unknown CPU";
-        try
-        {
-            string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-            if (line is not null)
-            {
-                cpu = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
-            }
-        }
-        catch (IOException)
-        {
-            // Not Linux.
-        }
-
-        var sdk = new StringBuilder();
-        using (var v = ChildProcess.Start(dotnet, ["--version"], Path.Combine(Path.GetTempPath(), $"pe-bench-dotnet-version-{Environment.ProcessId}.log"), repo, onStdoutLine: l => sdk.Append(l.Trim())))
-        {
-            await v.WaitAsync(TimeSpan.FromSeconds(30));
-        }
-
-        TryDelete(Path.Combine(Path.GetTempPath(), $"pe-bench-dotnet-version-{Environment.ProcessId}.log"));
-        return $"nproc {Environment.ProcessorCount}, {cpu}, dotnet SDK {sdk}, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}";
-    }
-
-    private static string FindRepoRoot()
-    {
-        foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "ProspectEvents.slnx")))
-                {
-                    return dir.FullName;
-                }
-            }
-        }
-
-        throw new CliException("cannot find the repository root (ProspectEvents.slnx) from the current directory");
-    }
-
     internal static string FindDotnet()
     {
         string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
@@ -657,38 +567,6 @@ internal static class EnrollmentBenchmark
         }
 
         return Pinning.Which("dotnet") ?? "dotnet";
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
-    private static string Shorten(string s, int max) => s.Length <= max ? s : s[..max] + "...";
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            if (Directory.Exists(path))
-            {
-                Directory.Delete(path, recursive: true);
-            }
-            else if (File.Exists(path))
-            {
-                File.Delete(path);
-            }
-        }
-        catch (IOException)
-        {
-            // Best effort.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Best effort.
-        }
     }
 }
 

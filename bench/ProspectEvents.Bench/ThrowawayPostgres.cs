@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 
 namespace ProspectEvents.Bench;
 
@@ -54,7 +52,7 @@ internal sealed class ThrowawayPostgres : IAsyncDisposable
     public static async Task<ThrowawayPostgres> StartAsync(string binDirectory, string? taskset, string cpuList, string database)
     {
         bool root = (await BenchEnv.RunAsync("id", ["-u"], TimeSpan.FromSeconds(10))).Stdout.Trim() == "0";
-        var pg = new ThrowawayPostgres(binDirectory, Directory.CreateTempSubdirectory("prospectevents-bench-pg-").FullName, FreePort(), root);
+        var pg = new ThrowawayPostgres(binDirectory, Directory.CreateTempSubdirectory("prospectevents-bench-pg-").FullName, BenchEnv.FreePort(), root);
         try
         {
             await pg.StartWatchdogAsync();
@@ -229,12 +227,5 @@ internal sealed class ThrowawayPostgres : IAsyncDisposable
         {
             throw new InvalidOperationException(r.Describe(what));
         }
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }
