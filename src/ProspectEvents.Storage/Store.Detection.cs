@@ -14,6 +14,10 @@ public abstract partial class Store
     public Task<IngestCounts> ApplyObservationsAsync(IReadOnlyList<Observation> observations, DateTimeOffset detectedAt, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
+            // Ingest serializes per prospect: a batch must read the state another batch is writing only after that
+            // batch commits, or it would detect against an old state. SQLite's single writer does this already;
+            // PostgreSQL takes a lock (a batch spans nearly every prospect bucket, so one lock is as good as many).
+            await LockAsync(connection, transaction, IngestLock, cancellationToken);
             var stale = 0;
             var inserted = 0;
             var prospects = observations.GroupBy(o => o.ProspectId).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();

@@ -61,10 +61,11 @@ public abstract partial class Store
     // Arbitrary constants naming the singleton jobs among advisory locks.
     protected const long MigrationLock = 0x5052_4F53_5045_4354; // "PROSPECT"
     protected const long AnniversaryLock = MigrationLock + 1;
+    protected const long IngestLock = MigrationLock + 2;
 
     /// <summary>
-    /// Keeps processes sharing the database apart for the length of <paramref name="transaction"/>: migrators, and
-    /// singleton jobs such as the anniversary sweep.
+    /// Keeps processes sharing the database apart for the length of <paramref name="transaction"/>: migrators,
+    /// ingest batches, and singleton jobs such as the anniversary sweep.
     /// </summary>
     protected abstract Task LockAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken);
 }

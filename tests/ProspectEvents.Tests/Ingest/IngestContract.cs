@@ -59,6 +59,17 @@ public abstract class IngestContract(Backend backend) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConcurrentIngestsOfOneFeedFindItsEventsExactlyOnce()
+    {
+        var feed = Feed.TwoSnapshots(2_000, moveEvery: 20);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Server.IngestAsync(feed)));
+
+        Assert.Equal(100, results.Sum(r => r.GetProperty("events").GetInt64()));
+        Assert.Equal(12_000, results.Sum(r => r.GetProperty("observations").GetInt64()));
+    }
+
+    [Fact]
     public async Task AnIngestBodyOverOneMebibyteIsStreamedAndTaken()
     {
         var feed = Feed.TwoSnapshots(5_000, moveEvery: 50);
