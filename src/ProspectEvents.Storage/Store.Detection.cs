@@ -119,13 +119,13 @@ public abstract partial class Store
             var (id, state) = states[from + i];
             AddParameter(command, $"@i{i}", ProspectId.ToBytes(id));
             AddParameter(command, $"@a{i}", ToUnixMs(state.ObservedAt));
-            AddParameter(command, $"@n{i}", (object?)state.FullName ?? DBNull.Value);
-            AddParameter(command, $"@t{i}", (object?)state.JobTitle ?? DBNull.Value);
-            AddParameter(command, $"@c{i}", (object?)state.CompanyId ?? DBNull.Value);
-            AddParameter(command, $"@cn{i}", (object?)state.CompanyName ?? DBNull.Value);
-            AddParameter(command, $"@cd{i}", (object?)state.CompanyDomain ?? DBNull.Value);
-            AddParameter(command, $"@s{i}", (object?)state.JobStartDate?.ToString() ?? DBNull.Value);
-            AddParameter(command, $"@u{i}", (object?)state.LinkedinUrl ?? DBNull.Value);
+            AddParameter(command, $"@n{i}", state.FullName);
+            AddParameter(command, $"@t{i}", state.JobTitle);
+            AddParameter(command, $"@c{i}", state.CompanyId);
+            AddParameter(command, $"@cn{i}", state.CompanyName);
+            AddParameter(command, $"@cd{i}", state.CompanyDomain);
+            AddParameter(command, $"@s{i}", state.JobStartDate?.ToString());
+            AddParameter(command, $"@u{i}", state.LinkedinUrl);
         }
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

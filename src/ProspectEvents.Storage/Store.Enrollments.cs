@@ -121,7 +121,7 @@ public abstract partial class Store
         await using var command = Command(connection, transaction, ProspectUpsertSql(ids.Count));
         AddParameter(command, "@e", enrollmentPk);
         AddParameter(command, "@a", ToUnixMs(now));
-        AddParameter(command, "@x", request.ExpiresAt is { } expiry ? ToUnixMs(expiry) : DBNull.Value);
+        AddParameter(command, "@x", request.ExpiresAt is { } expiry ? ToUnixMs(expiry) : null);
         for (var i = 0; i < ids.Count; i++) AddParameter(command, $"@p{i}", ProspectId.ToBytes(ids[i]));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

@@ -54,11 +54,12 @@ public abstract partial class Store : IAsyncDisposable
         return command;
     }
 
-    protected static void AddParameter(DbCommand command, string name, object value)
+    /// <summary>Adds a parameter; null is sent as SQL NULL.</summary>
+    protected static void AddParameter(DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = name;
-        parameter.Value = value;
+        parameter.Value = value ?? DBNull.Value;
         command.Parameters.Add(parameter);
     }
 

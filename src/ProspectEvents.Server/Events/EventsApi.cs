@@ -38,7 +38,7 @@ public static class EventsApi
             if (validator.Finish() is { } invalid) return invalid;
 
             var events = await store.FetchEventsAsync(prospectIds!, eventTypes!, start, end, cancellationToken);
-            var output = events.Select(e => new OutputEvent(e.EventId, e.EventName, e.EventTime, e.ProspectId, JsonDocument.Parse(e.Data).RootElement)).ToList();
+            var output = events.Select(e => new OutputEvent(e.EventId, e.EventName, e.EventTime, e.ProspectId, JsonSerializer.Deserialize(e.Data, ApiJsonContext.Default.JsonElement))).ToList();
             return TypedResults.Ok(new FetchEventsResult(ResponseContext.For(http), output));
         }
     }

@@ -27,7 +27,7 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
     private readonly List<RejectedLine> _rejectedLines = [];
     private readonly Stopwatch _elapsed = new();
     private long _line, _observations, _rejected, _stale, _events;
-    private string[]? _csvHeader;
+    private bool _csvHeaderRead;
     private int[]? _csvColumns;
 
     /// <summary>Called about once a second while running, and once at the end.</summary>
@@ -82,15 +82,15 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
         {
             ObservationParser.TryParseJson(bytes, out observation, out error);
         }
-        else if (_csvHeader is null)
-        {
-            ReadCsvHeader(System.Text.Encoding.UTF8.GetString(bytes));
-            if (_csvColumns is not null) return;
-            observation = null;
-            error = HeaderError;
-        }
         else if (_csvColumns is null)
         {
+            // The first CSV row is the header. Without the two required columns no row can be read, the header included.
+            if (!_csvHeaderRead && (_csvColumns = CsvColumns(System.Text.Encoding.UTF8.GetString(bytes))) is not null)
+            {
+                _csvHeaderRead = true;
+                return;
+            }
+            _csvHeaderRead = true;
             observation = null;
             error = HeaderError;
         }
@@ -98,7 +98,7 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
         {
             var cells = CsvLine.Split(System.Text.Encoding.UTF8.GetString(bytes));
             var values = new string?[ObservationParser.Fields.Length];
-            for (var i = 0; i < _csvColumns!.Length && i < cells.Count; i++)
+            for (var i = 0; i < _csvColumns.Length && i < cells.Count; i++)
             {
                 if (_csvColumns[i] >= 0) values[_csvColumns[i]] = cells[i];
             }
@@ -117,12 +117,11 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
 
     private const string HeaderError = "not JSON, and not a CSV row under a header naming prospect_id and observed_at";
 
-    /// <summary>Maps CSV columns to fields; a header without the two required columns leaves every row unreadable.</summary>
-    private void ReadCsvHeader(string header)
+    /// <summary>The field index of each CSV column (-1: ignored); null when the header lacks a required column.</summary>
+    private static int[]? CsvColumns(string header)
     {
-        _csvHeader = [.. CsvLine.Split(header).Select(h => h.Trim())];
-        int[] columns = [.. _csvHeader.Select(h => Array.IndexOf(ObservationParser.Fields, h))];
-        _csvColumns = columns.Contains(0) && columns.Contains(1) ? columns : null;
+        int[] columns = [.. CsvLine.Split(header).Select(h => Array.IndexOf(ObservationParser.Fields, h.Trim()))];
+        return columns.Contains(0) && columns.Contains(1) ? columns : null;
     }
 
     private async Task FlushAsync(CancellationToken cancellationToken)
