@@ -7,43 +7,116 @@ namespace ProspectEvents.Storage;
 public abstract partial class Store
 {
     /// <summary>
-    /// Runs a batch of observations through the detector and writes the new prospect states and events in one
-    /// transaction, so a crash leaves either all of the batch or none of it. Prospects are visited in id order.
+    /// Runs a batch of observations through the detector and writes the changed prospect states, the new events and
+    /// the batch's observation-log row in one transaction, so a crash leaves either all of the batch or none of it.
+    /// Most observations are judged from the in-memory <see cref="ProspectCache"/> alone: stale ones (not newer than
+    /// what is known) and repeats (every known field normalizes as the stored state's) read and rewrite no state.
+    /// The rest load their state, go through <see cref="ChangeDetector"/>, and write it back when it changed.
     /// Events already stored (same deterministic id) are not counted again.
     /// </summary>
-    public Task<IngestCounts> ApplyObservationsAsync(IReadOnlyList<Observation> observations, DateTimeOffset detectedAt, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+    public async Task<IngestCounts> ApplyObservationsAsync(IngestBatch batch, DateTimeOffset detectedAt, CancellationToken cancellationToken)
+    {
+        await _ingestGate.WaitAsync(cancellationToken);
+        try
         {
-            // Ingest serializes per prospect: a batch must read the state another batch is writing only after that
-            // batch commits, or it would detect against an old state. SQLite's single writer does this already;
-            // PostgreSQL takes a lock (a batch spans nearly every prospect bucket, so one lock is as good as many).
-            await LockAsync(connection, transaction, IngestLock, cancellationToken);
-            var stale = 0;
-            var inserted = 0;
-            var prospects = observations.GroupBy(o => o.ProspectId).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
-            // States are read and written a chunk of prospects per statement: per-row statements cost more than the rows.
-            foreach (var chunk in prospects.Chunk(StateChunk))
+            var (counts, entries, seq) = await WriteAsync(async (connection, transaction) =>
             {
-                var previous = await LoadStatesAsync(connection, transaction, chunk.Select(g => g.Key).ToList(), cancellationToken);
-                var changed = new List<(string Id, ProspectState State)>();
-                foreach (var prospect in chunk)
-                {
-                    var before = previous.GetValueOrDefault(prospect.Key);
-                    var (state, events, staleCount) = ChangeDetector.ApplyAll(before, prospect);
-                    stale += staleCount;
-                    if (state is not null && !ReferenceEquals(state, before)) changed.Add((prospect.Key, state));
-                    foreach (var found in events) inserted += await InsertEventAsync(connection, transaction, ProspectId.ToBytes(prospect.Key), found, detectedAt, cancellationToken);
-                }
-                await SaveStatesAsync(connection, transaction, changed, cancellationToken);
+                // Ingest serializes per prospect: a batch must read the state another batch is writing only after that
+                // batch commits, or it would detect against an old state. SQLite's single writer does this already;
+                // PostgreSQL takes a lock (a batch spans nearly every prospect bucket, so one lock is as good as many).
+                await LockAsync(connection, transaction, IngestLock, cancellationToken);
+                var cache = await SyncCacheAsync(connection, transaction, cancellationToken);
+                var (stale, entries, slow) = batch.JudgeFromCache(cache);
+                var (slowStale, inserted) = await DetectAsync(connection, transaction, slow, entries, detectedAt, cancellationToken);
+                var seq = await AppendLogAsync(connection, transaction, BatchRow, LogEntry.Pack(entries), cancellationToken);
+                return (new IngestCounts(batch.Count, stale + slowStale, inserted), entries, seq);
+            }, cancellationToken);
+
+            // Committed: only now may the cache move on (a rolled-back batch must leave it as the database is).
+            if (_cache is { } cache && cache.LastSeq < seq)
+            {
+                foreach (var entry in entries) cache.Set(entry.Key, entry.Prospect);
+                cache.LastSeq = seq;
+                cache.TailBytes += (long)entries.Count * LogEntry.Size;
             }
-            return new IngestCounts(observations.Count, stale, inserted);
-        }, cancellationToken);
+            await CompactLogIfDueAsync(cancellationToken);
+            return counts;
+        }
+        catch
+        {
+            _cache = null; // whatever happened, the next batch starts from what the database holds
+            throw;
+        }
+        finally
+        {
+            _ingestGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Detects on the prospects the cache could not judge: loads their states (the newest time is the cache's, which
+    /// the log may have advanced past the row's), applies their remaining observations, writes the states that changed
+    /// and the events found, and adds their log entries. Returns the stale count and the new events.
+    /// </summary>
+    private async Task<(int Stale, int Events)> DetectAsync(DbConnection connection, DbTransaction transaction,
+        List<IngestBatch.Pending> pending, List<LogEntry> entries, DateTimeOffset detectedAt, CancellationToken cancellationToken)
+    {
+        var stale = 0;
+        var inserted = 0;
+        var nextStatePk = 0L; // read from the table at the first new prospect
+        // States are read and written a chunk of prospects per statement: per-row statements cost more than the rows.
+        foreach (var chunk in pending.Chunk(StateChunk))
+        {
+            var known = chunk.Where(p => p.Known is not null).Select(p => (long)p.Known!.Value.StatePk).ToList();
+            var previous = known.Count == 0 ? [] : await LoadStatesAsync(connection, transaction, known, cancellationToken);
+            var added = new List<StateRow>();
+            var changed = new List<StateRow>();
+            foreach (var prospect in chunk)
+            {
+                var id = prospect.Observations[0].ProspectId;
+                ProspectState? before = null;
+                long statePk;
+                if (prospect.Known is { } cached)
+                {
+                    statePk = cached.StatePk;
+                    before = previous.GetValueOrDefault(statePk)
+                        ?? throw new InvalidOperationException($"Prospect {id} is in the observation log but its state row {statePk} is missing.");
+                    before = before with { ObservedAt = DateTimeOffset.FromUnixTimeMilliseconds(cached.ObservedAtMs) };
+                }
+                else
+                {
+                    // New states are numbered in key order after the last one: SQLite appends them, no page split.
+                    if (nextStatePk == 0) nextStatePk = await NextStatePkAsync(connection, transaction, cancellationToken);
+                    statePk = nextStatePk++;
+                }
+                var (state, events, staleCount) = ChangeDetector.ApplyAll(before, prospect.Observations);
+                stale += staleCount;
+                if (state is null) continue;
+                if (before is null) added.Add(new StateRow(statePk, id, state));
+                else if (state != before with { ObservedAt = state.ObservedAt }) changed.Add(new StateRow(statePk, id, state));
+                entries.Add(new LogEntry(prospect.Key, new CachedProspect(ToUnixMs(state.ObservedAt), checked((int)statePk), Fingerprint.Of(state))));
+                foreach (var found in events) inserted += await InsertEventAsync(connection, transaction, ProspectId.ToBytes(id), found, detectedAt, cancellationToken);
+            }
+            await SaveStatesAsync(connection, transaction, added, InsertStatesSql, cancellationToken);
+            await SaveStatesAsync(connection, transaction, changed, UpdateStatesSql, cancellationToken);
+        }
+        return (stale, inserted);
+    }
+
+    private async Task<long> NextStatePkAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, "SELECT COALESCE(MAX(state_pk), 0) + 1 FROM prospect_states");
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A state to write: its row number, the prospect (hex) and the state.</summary>
+    private readonly record struct StateRow(long StatePk, string ProspectId, ProspectState State);
 
     private const int StateChunk = 250;
-    private const int StateRowsPerInsert = 25;
+    private const int StateRowsPerStatement = 25;
 
     private static readonly string LoadStatesSql =
-        $"SELECT prospect_id, {StateColumns} FROM prospect_states WHERE prospect_id IN ({string.Join(", ", Enumerable.Range(0, StateChunk).Select(i => $"@p{i}"))})";
+        $"SELECT state_pk, {StateColumns} FROM prospect_states WHERE state_pk IN ({string.Join(", ", Enumerable.Range(0, StateChunk).Select(i => $"@p{i}"))})";
 
     /// <summary>Events of the given prospects and types with <c>from ≤ event_time ≤ to</c>, newest first.</summary>
     public Task<List<StoredEvent>> FetchEventsAsync(
@@ -70,16 +143,16 @@ public abstract partial class Store
             return events;
         }, cancellationToken);
 
-    /// <summary>The stored states of <paramref name="prospectIds"/> (hex), by id; prospects never seen are absent.</summary>
-    private async Task<Dictionary<string, ProspectState>> LoadStatesAsync(
-        DbConnection connection, DbTransaction transaction, IReadOnlyList<string> prospectIds, CancellationToken cancellationToken)
+    /// <summary>The stored states of the given rows, by row number.</summary>
+    private async Task<Dictionary<long, ProspectState>> LoadStatesAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<long> statePks, CancellationToken cancellationToken)
     {
-        // Always StateChunk placeholders (a short chunk repeats its last id), so there is one statement to prepare.
+        // Always StateChunk placeholders (a short chunk repeats its last row), so there is one statement to prepare.
         await using var command = Command(connection, transaction, LoadStatesSql);
-        for (var i = 0; i < StateChunk; i++) AddParameter(command, $"@p{i}", ProspectId.ToBytes(prospectIds[Math.Min(i, prospectIds.Count - 1)]));
-        var states = new Dictionary<string, ProspectState>(prospectIds.Count, StringComparer.Ordinal);
+        for (var i = 0; i < StateChunk; i++) AddParameter(command, $"@p{i}", statePks[Math.Min(i, statePks.Count - 1)]);
+        var states = new Dictionary<long, ProspectState>(statePks.Count);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) states[ProspectId.ToHex((byte[])reader.GetValue(0))] = ReadState(reader, 1);
+        while (await reader.ReadAsync(cancellationToken)) states[reader.GetInt64(0)] = ReadState(reader, 1);
         return states;
     }
 
@@ -93,30 +166,23 @@ public abstract partial class Store
             JobStartDate.TryParse(Text(6), out var start) ? start : null, Text(7));
     }
 
-    /// <summary>Upserts states <see cref="StateRowsPerInsert"/> rows per statement, the remainder one by one: two statements to prepare.</summary>
-    private async Task SaveStatesAsync(DbConnection connection, DbTransaction transaction, List<(string Id, ProspectState State)> states, CancellationToken cancellationToken)
+    /// <summary>Writes states <see cref="StateRowsPerStatement"/> rows per statement, the remainder one by one: two statements to prepare.</summary>
+    private async Task SaveStatesAsync(DbConnection connection, DbTransaction transaction, List<StateRow> rows, Func<int, string> sql, CancellationToken cancellationToken)
     {
         var at = 0;
-        for (; at + StateRowsPerInsert <= states.Count; at += StateRowsPerInsert)
-            await UpsertStatesAsync(connection, transaction, states, at, StateRowsPerInsert, cancellationToken);
-        for (; at < states.Count; at++) await UpsertStatesAsync(connection, transaction, states, at, 1, cancellationToken);
+        for (; at + StateRowsPerStatement <= rows.Count; at += StateRowsPerStatement)
+            await SaveStatesAsync(connection, transaction, rows, at, StateRowsPerStatement, sql, cancellationToken);
+        for (; at < rows.Count; at++) await SaveStatesAsync(connection, transaction, rows, at, 1, sql, cancellationToken);
     }
 
-    private static readonly string?[] UpsertStatesSqlByRows = new string?[StateRowsPerInsert + 1];
-
-    private async Task UpsertStatesAsync(
-        DbConnection connection, DbTransaction transaction, List<(string Id, ProspectState State)> states, int from, int rows, CancellationToken cancellationToken)
+    private async Task SaveStatesAsync(
+        DbConnection connection, DbTransaction transaction, List<StateRow> rows, int from, int count, Func<int, string> sql, CancellationToken cancellationToken)
     {
-        var sql = UpsertStatesSqlByRows[rows] ??= $"""
-            INSERT INTO prospect_states (prospect_id, {StateColumns}) VALUES {string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@i{i}, @a{i}, @n{i}, @t{i}, @c{i}, @cn{i}, @cd{i}, @s{i}, @u{i})"))}
-            ON CONFLICT (prospect_id) DO UPDATE SET observed_at = excluded.observed_at, full_name = excluded.full_name, job_title = excluded.job_title,
-                company_id = excluded.company_id, company_name = excluded.company_name, company_domain = excluded.company_domain,
-                job_start_date = excluded.job_start_date, linkedin_url = excluded.linkedin_url
-            """;
-        await using var command = Command(connection, transaction, sql);
-        for (var i = 0; i < rows; i++)
+        await using var command = Command(connection, transaction, sql(count));
+        for (var i = 0; i < count; i++)
         {
-            var (id, state) = states[from + i];
+            var (statePk, id, state) = rows[from + i];
+            AddParameter(command, $"@k{i}", statePk);
             AddParameter(command, $"@i{i}", ProspectId.ToBytes(id));
             AddParameter(command, $"@a{i}", ToUnixMs(state.ObservedAt));
             AddParameter(command, $"@n{i}", state.FullName);
@@ -129,6 +195,24 @@ public abstract partial class Store
         }
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    private static string StateValues(int rows) =>
+        string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@k{i}, @i{i}, @a{i}, @n{i}, @t{i}, @c{i}, @cn{i}, @cd{i}, @s{i}, @u{i})"));
+
+    private static readonly string?[] InsertStatesSqlByRows = new string?[StateRowsPerStatement + 1];
+    private static readonly string?[] UpdateStatesSqlByRows = new string?[StateRowsPerStatement + 1];
+
+    private static string InsertStatesSql(int rows) => InsertStatesSqlByRows[rows] ??=
+        $"INSERT INTO prospect_states (state_pk, prospect_id, {StateColumns}) VALUES {StateValues(rows)}";
+
+    // A row keeps its number and prospect; the rest is replaced. UPDATE … FROM a VALUES list works in both dialects.
+    private static string UpdateStatesSql(int rows) => UpdateStatesSqlByRows[rows] ??= $"""
+        WITH v (state_pk, prospect_id, {StateColumns}) AS (VALUES {StateValues(rows)})
+        UPDATE prospect_states SET observed_at = v.observed_at, full_name = v.full_name, job_title = v.job_title,
+            company_id = v.company_id, company_name = v.company_name, company_domain = v.company_domain,
+            job_start_date = v.job_start_date, linkedin_url = v.linkedin_url
+        FROM v WHERE prospect_states.state_pk = v.state_pk
+        """;
 
     /// <summary>Inserts an event unless its id is already stored; 1 when it was new.</summary>
     private async Task<int> InsertEventAsync(DbConnection connection, DbTransaction transaction, byte[] prospectId, CareerEvent found, DateTimeOffset detectedAt, CancellationToken cancellationToken)

@@ -22,8 +22,8 @@ public static class ChangeDetector
         var person = previous with
         {
             ObservedAt = observation.ObservedAt,
-            FullName = observation.FullName ?? previous.FullName,
-            LinkedinUrl = observation.LinkedinUrl ?? previous.LinkedinUrl,
+            FullName = Known(observation.FullName) ?? previous.FullName,
+            LinkedinUrl = Known(observation.LinkedinUrl) ?? previous.LinkedinUrl,
         };
         // Most snapshots repeat what we know: then no normalization is needed to see there is nothing to detect.
         if (RepeatsJob(previous, observation)) return new(person, null, false);
@@ -35,7 +35,8 @@ public static class ChangeDetector
         {
             // The first employer we learn of is a baseline, not a move.
             return new(person with { CompanyId = observation.CompanyId, CompanyName = observation.CompanyName, CompanyDomain = observation.CompanyDomain,
-                JobTitle = observation.JobTitle ?? previous.JobTitle, JobStartDate = observation.JobStartDate ?? previous.JobStartDate }, null, false);
+                JobTitle = Newer(previous.JobTitle, observation.JobTitle, TitleNormalizer.Normalize),
+                JobStartDate = observation.JobStartDate ?? previous.JobStartDate }, null, false);
         }
 
         switch (before.CompareTo(after))
@@ -55,15 +56,14 @@ public static class ChangeDetector
             {
                 var state = person with
                 {
-                    CompanyId = observation.CompanyId ?? previous.CompanyId,
-                    CompanyName = observation.CompanyName ?? previous.CompanyName,
-                    CompanyDomain = observation.CompanyDomain ?? previous.CompanyDomain,
-                    JobTitle = observation.JobTitle ?? previous.JobTitle,
+                    CompanyId = Newer(previous.CompanyId, observation.CompanyId, CompanyNormalizer.Id),
+                    CompanyName = Newer(previous.CompanyName, observation.CompanyName, CompanyNormalizer.Name),
+                    CompanyDomain = Newer(previous.CompanyDomain, observation.CompanyDomain, CompanyNormalizer.Domain),
+                    JobTitle = Newer(previous.JobTitle, observation.JobTitle, TitleNormalizer.Normalize),
                     JobStartDate = observation.JobStartDate ?? previous.JobStartDate,
                 };
                 var oldTitle = TitleNormalizer.Normalize(previous.JobTitle);
                 var newTitle = TitleNormalizer.Normalize(observation.JobTitle);
-                if (newTitle is null) state = state with { JobTitle = previous.JobTitle }; // an empty title is unknown too
                 if (oldTitle is null || newTitle is null || oldTitle == newTitle) return new(state, null, false);
                 var id = EventIds.For(observation.ProspectId, EventTypeNames.ChangedRole, after.Key, oldTitle, newTitle, Stamp(observation.ObservedAt));
                 return new(state, Change(id, EventTypeNames.ChangedRole, previous, state, observation), false);
@@ -95,6 +95,17 @@ public static class ChangeDetector
         Repeats(observation.CompanyId, state.CompanyId) && Repeats(observation.CompanyDomain, state.CompanyDomain)
         && Repeats(observation.CompanyName, state.CompanyName) && Repeats(observation.JobTitle, state.JobTitle)
         && (observation.JobStartDate is null || observation.JobStartDate == state.JobStartDate);
+
+    /// <summary>
+    /// The text to keep for a field: the observed one only when it says something else than the known one once both
+    /// are normalized. A reworded value ("Acme, Inc." for "Acme") keeps the stored text, so the state changes only when
+    /// what detection compares changes (which lets ingest skip such observations, see <see cref="Fingerprint"/>).
+    /// </summary>
+    private static string? Newer(string? known, string? seen, Func<string?, string?> normalize) =>
+        normalize(seen) is { } normal && normal != normalize(known) ? seen : known;
+
+    /// <summary>The text, or null when it is missing or blank (unknown).</summary>
+    public static string? Known(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
 
     private static bool Repeats(string? seen, string? known) => seen is null || string.Equals(seen, known, StringComparison.Ordinal);
 

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace ProspectEvents.Detection;
 
 /// <summary>
@@ -15,54 +13,45 @@ public static class CompanyNormalizer
         "sa", "ag", "bv", "nv", "srl", "sarl", "spa", "pty", "pte", "lp", "llp", "oy", "ab", "kk", "kg", "sas", "sl",
     };
 
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> LegalSuffixLookup = LegalSuffixes.GetAlternateLookup<ReadOnlySpan<char>>();
+
     /// <summary>Lowercase words without punctuation or legal suffixes; null when nothing is left.</summary>
-    public static string? Name(string? name)
+    public static string? Name(string? name) => NormalForm.ToString(name, Name);
+
+    /// <inheritdoc cref="Name(string?)"/>
+    public static int Name(ReadOnlySpan<char> name, Span<char> destination)
     {
-        var words = Words(name);
-        while (words.Count > 1 && LegalSuffixes.Contains(words[^1])) words.RemoveAt(words.Count - 1);
-        return words.Count == 0 ? null : string.Join(' ', words);
+        var length = NormalForm.Words(name, destination, null);
+        for (var space = destination[..length].LastIndexOf(' '); space > 0; space = destination[..length].LastIndexOf(' '))
+        {
+            if (!LegalSuffixLookup.Contains(destination[(space + 1)..length])) break;
+            length = space;
+        }
+        return length;
     }
 
     /// <summary>The bare host: no scheme, <c>www.</c>, port, path or case; null when nothing is left.</summary>
-    public static string? Domain(string? domain)
+    public static string? Domain(string? domain) => NormalForm.ToString(domain, Domain);
+
+    /// <inheritdoc cref="Domain(string?)"/>
+    public static int Domain(ReadOnlySpan<char> domain, Span<char> destination)
     {
-        if (string.IsNullOrWhiteSpace(domain)) return null;
-        var host = domain.Trim().ToLowerInvariant();
+        var trimmed = domain.Trim();
+        Span<char> host = destination[..trimmed.Length];
+        trimmed.ToLowerInvariant(host);
         var scheme = host.IndexOf("://", StringComparison.Ordinal);
         if (scheme >= 0) host = host[(scheme + 3)..];
         var end = host.IndexOfAny(['/', '?', '#', ':']);
         if (end >= 0) host = host[..end];
         host = host.TrimEnd('.');
         if (host.StartsWith("www.", StringComparison.Ordinal)) host = host[4..];
-        return host.Length == 0 ? null : host;
+        host.CopyTo(destination);
+        return host.Length;
     }
 
-    /// <summary>
-    /// Splits into lowercase words: dots and apostrophes vanish ("L.L.C." is "llc", "O'Neil" is "oneil"),
-    /// "&amp;" is "and", any other punctuation separates words.
-    /// </summary>
-    internal static List<string> Words(string? text)
-    {
-        var words = new List<string>();
-        if (string.IsNullOrWhiteSpace(text)) return words;
-        var word = new StringBuilder();
-        foreach (var c in text.ToLowerInvariant())
-        {
-            if (char.IsLetterOrDigit(c)) word.Append(c);
-            else if (c is '.' or '\'' or '’') continue;
-            else
-            {
-                Flush();
-                if (c == '&') words.Add("and");
-            }
-        }
-        Flush();
-        return words;
+    /// <summary>A company id without case or surrounding spaces; null when blank.</summary>
+    public static string? Id(string? companyId) => NormalForm.ToString(companyId, Id);
 
-        void Flush()
-        {
-            if (word.Length > 0) words.Add(word.ToString());
-            word.Clear();
-        }
-    }
+    /// <inheritdoc cref="Id(string?)"/>
+    public static int Id(ReadOnlySpan<char> companyId, Span<char> destination) => companyId.Trim().ToLowerInvariant(destination);
 }

@@ -16,9 +16,7 @@ public enum EmployerComparison
 public readonly record struct EmployerIdentity(string? CompanyId, string? Domain, string? Name)
 {
     public static EmployerIdentity Of(string? companyId, string? companyDomain, string? companyName) =>
-        new(string.IsNullOrWhiteSpace(companyId) ? null : companyId.Trim().ToLowerInvariant(),
-            CompanyNormalizer.Domain(companyDomain),
-            CompanyNormalizer.Name(companyName));
+        new(CompanyNormalizer.Id(companyId), CompanyNormalizer.Domain(companyDomain), CompanyNormalizer.Name(companyName));
 
     public static EmployerIdentity Of(ProspectState state) => Of(state.CompanyId, state.CompanyDomain, state.CompanyName);
 

@@ -20,11 +20,12 @@ public static class TitleNormalizer
         ["coo"] = "chief operating officer", ["cmo"] = "chief marketing officer", ["cio"] = "chief information officer",
     };
 
+    private static readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> AbbreviationLookup =
+        ((Dictionary<string, string>)Abbreviations).GetAlternateLookup<ReadOnlySpan<char>>();
+
     /// <summary>The normal form; null for a missing or empty title (unknown, not a change).</summary>
-    public static string? Normalize(string? title)
-    {
-        var words = CompanyNormalizer.Words(title);
-        if (words.Count == 0) return null;
-        return string.Join(' ', words.Select(w => Abbreviations.TryGetValue(w, out var expanded) ? expanded : w));
-    }
+    public static string? Normalize(string? title) => NormalForm.ToString(title, Normalize);
+
+    /// <inheritdoc cref="Normalize(string?)"/>
+    public static int Normalize(ReadOnlySpan<char> title, Span<char> destination) => NormalForm.Words(title, destination, AbbreviationLookup);
 }

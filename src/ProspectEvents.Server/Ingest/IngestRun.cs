@@ -23,7 +23,8 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
     public const int DefaultBatchSize = 5_000;
     public const int MaxRejectedListed = 1_000;
 
-    private readonly List<Observation> _batch = new(batchSize);
+    private List<Observation> _batch = new(batchSize);
+    private Task<IngestCounts>? _writing;
     private readonly List<RejectedLine> _rejectedLines = [];
     private readonly Stopwatch _elapsed = new();
     private long _line, _observations, _rejected, _stale, _events;
@@ -62,6 +63,7 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
         }
         await reader.CompleteAsync();
         await FlushAsync(cancellationToken);
+        await CollectAsync();
         var summary = Summary();
         Progress?.Invoke(summary);
         return summary;
@@ -124,14 +126,29 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
         return columns.Contains(0) && columns.Contains(1) ? columns : null;
     }
 
+    /// <summary>
+    /// Hands the batch to the store and goes back to parsing while it is written: parsing the next batch overlaps
+    /// detecting and writing this one (one batch in flight, so memory stays bounded and batches commit in order).
+    /// </summary>
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
         if (_batch.Count == 0) return;
-        var counts = await store.ApplyObservationsAsync(_batch, clock.GetUtcNow(), cancellationToken);
+        var batch = IngestBatch.Of(_batch);
+        _batch = new List<Observation>(batchSize);
+        await CollectAsync();
+        var detectedAt = clock.GetUtcNow();
+        _writing = Task.Run(() => store.ApplyObservationsAsync(batch, detectedAt, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Waits for the batch in flight and counts it.</summary>
+    private async Task CollectAsync()
+    {
+        if (_writing is null) return;
+        var counts = await _writing;
+        _writing = null;
         _observations += counts.Observations;
         _stale += counts.Stale;
         _events += counts.Events;
-        _batch.Clear();
     }
 
     private static async Task<PipeReader> DecompressedAsync(PipeReader reader, CancellationToken cancellationToken)

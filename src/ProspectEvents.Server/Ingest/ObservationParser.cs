@@ -16,11 +16,15 @@ public static class ObservationParser
         "company_id", "company_name", "company_domain", "job_start_date", "linkedin_url",
     ];
 
+    // The names as UTF-8, so matching a property compares bytes instead of transcoding a string per comparison.
+    private static readonly byte[][] Utf8Fields = [.. Fields.Select(System.Text.Encoding.UTF8.GetBytes)];
+
     /// <summary>Parses one NDJSON line straight from its UTF-8 bytes.</summary>
     public static bool TryParseJson(ReadOnlySpan<byte> line, out Observation? observation, out string? error)
     {
         observation = null;
         var values = new string?[Fields.Length];
+        DateTimeOffset? observedAt = null;
         try
         {
             var reader = new Utf8JsonReader(line);
@@ -34,6 +38,7 @@ public static class ObservationParser
                     reader.Skip();
                     continue;
                 }
+                if (index == 1) observedAt = UtcTime(ref reader);
                 switch (reader.TokenType)
                 {
                     case JsonTokenType.String: values[index] = reader.GetString(); break;
@@ -47,21 +52,24 @@ public static class ObservationParser
         {
             return Fail($"invalid JSON at position {e.BytePositionInLine + 1}", out error);
         }
-        return TryBuild(values, out observation, out error);
+        return TryBuild(values, out observation, out error, observedAt);
     }
 
     /// <summary>Builds an observation from field values in <see cref="Fields"/> order (null or empty: unknown).</summary>
-    public static bool TryBuild(string?[] values, out Observation? observation, out string? error)
+    public static bool TryBuild(string?[] values, out Observation? observation, out string? error, DateTimeOffset? parsedObservedAt = null)
     {
         observation = null;
         var prospectId = values[0]?.Trim().ToLowerInvariant();
         if (string.IsNullOrEmpty(prospectId)) return Fail("prospect_id is required", out error);
         if (!ProspectId.IsValid(prospectId)) return Fail("prospect_id must be 40 hex characters", out error);
-        if (string.IsNullOrWhiteSpace(values[1])) return Fail("observed_at is required", out error);
-        if (!DateTimeOffset.TryParse(values[1], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var observedAt) || !values[1]!.Contains('T', StringComparison.Ordinal))
-            return Fail($"observed_at must be an RFC 3339 date-time, not '{values[1]}'", out error);
+        if (parsedObservedAt is not { } observedAt)
+        {
+            if (string.IsNullOrWhiteSpace(values[1])) return Fail("observed_at is required", out error);
+            if (!DateTimeOffset.TryParse(values[1], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out observedAt) || !values[1]!.Contains('T', StringComparison.Ordinal))
+                return Fail($"observed_at must be an RFC 3339 date-time, not '{values[1]}'", out error);
+        }
         var companyId = Known(values[6]);
-        if (companyId is not null && (companyId.Length != 32 || !companyId.All(char.IsAsciiHexDigit)))
+        if (companyId is not null && (companyId.Length != 32 || companyId.AsSpan().ContainsAnyExcept(HexDigits)))
             return Fail("company_id must be 32 hex characters", out error);
         JobStartDate? start = null;
         if (Known(values[9]) is { } startText)
@@ -75,11 +83,21 @@ public static class ObservationParser
         return true;
     }
 
+    /// <summary>
+    /// The common form of observed_at, a UTC date-time ("…T…Z"), read by the JSON reader's own ISO 8601 parser, far
+    /// cheaper than the general one; null for any other form, which <see cref="TryBuild"/> then parses and judges.
+    /// </summary>
+    private static DateTimeOffset? UtcTime(ref Utf8JsonReader reader) =>
+        reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && reader.ValueSpan is [.., (byte)'Z'] && reader.ValueSpan.Contains((byte)'T')
+        && reader.TryGetDateTimeOffset(out var time) ? time : null;
+
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+
     private static int FieldIndex(ref Utf8JsonReader reader)
     {
-        for (var i = 0; i < Fields.Length; i++)
+        for (var i = 0; i < Utf8Fields.Length; i++)
         {
-            if (reader.ValueTextEquals(Fields[i])) return i;
+            if (reader.ValueTextEquals(Utf8Fields[i])) return i;
         }
         return -1;
     }

@@ -228,4 +228,20 @@ public sealed class ChangeDetectorTests
         Assert.Equal(["previous_job_title", "current_job_title", "previous_company_name", "previous_company_id", "current_company_name", "current_company_id", "event_time"],
             json.EnumerateObject().Select(p => p.Name));
     }
+
+    [Fact]
+    public void ARewordedCompanyNameOrTitleKeepsTheStoredText()
+    {
+        var state = ChangeDetector.Apply(null, At(1, company: "Acme", title: "VP Sales")).State;
+        var detection = ChangeDetector.Apply(state, At(2, company: "ACME, Inc.", title: "Vice President, Sales"));
+        Assert.Null(detection.Event);
+        Assert.Equal(("Acme", "VP Sales"), (detection.State.CompanyName, detection.State.JobTitle));
+    }
+
+    [Fact]
+    public void ABlankFullNameIsUnknownAndKeepsTheStoredOne()
+    {
+        var state = ChangeDetector.Apply(null, At(1)).State;
+        Assert.Equal("Dana Levi", ChangeDetector.Apply(state, At(2) with { FullName = "  " }).State.FullName);
+    }
 }

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using ProspectEvents.Server.Cli;
 using ProspectEvents.Server.Hosting;
 using ProspectEvents.Storage;
 
@@ -88,6 +89,16 @@ public sealed partial class ServerUnderTest : IAsyncDisposable
     {
         using var admin = Client(AdminKey);
         return await (await admin.PostAsync("/v1/admin/observations", new StringContent(ndjson, Encoding.UTF8, "application/x-ndjson"))).ExpectAsync(status);
+    }
+
+    /// <summary>Runs the <c>ingest</c> verb on <paramref name="path"/> against this server's database: another process's store, as far as ingest can tell.</summary>
+    public async Task<(int ExitCode, JsonElement? Summary, string Error)> IngestWithVerbAsync(string path)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await Verbs.RunAsync(["ingest", path, .. Storage.Arguments()], output, error);
+        var text = output.ToString();
+        return (exit, text.Length > 0 ? JsonDocument.Parse(text).RootElement.Clone() : null, error.ToString());
     }
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();

@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
-using ProspectEvents.Server.Cli;
 using ProspectEvents.Tests.Infrastructure;
 using static ProspectEvents.Tests.Infrastructure.HttpJson;
 
@@ -15,15 +14,6 @@ public abstract class IngestContract(Backend backend) : IAsyncLifetime
     public async Task InitializeAsync() => Server = await ServerUnderTest.StartAsync(backend);
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
-
-    private async Task<(int ExitCode, JsonElement? Summary, string Error)> IngestVerbAsync(string path)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await Verbs.RunAsync(["ingest", path, .. Server.Storage.Arguments()], output, error);
-        var text = output.ToString();
-        return (exit, text.Length > 0 ? JsonDocument.Parse(text).RootElement.Clone() : null, error.ToString());
-    }
 
     [Fact]
     public async Task ObservationsPostedOverHttpBecomeEventsAndBadLinesAreRejectedByNumber()
@@ -95,7 +85,7 @@ public abstract class IngestContract(Backend backend) : IAsyncLifetime
         await using (var gzip = new GZipStream(File.Create(path), CompressionLevel.Fastest))
             await gzip.WriteAsync(Encoding.UTF8.GetBytes(Feed.TwoSnapshots(100, moveEvery: 4)));
 
-        var (exit, summary, _) = await IngestVerbAsync(path);
+        var (exit, summary, _) = await Server.IngestWithVerbAsync(path);
 
         Assert.Equal(0, exit);
         Assert.Equal(["observations", "rejected", "stale", "events", "seconds"], summary!.Value.EnumerateObject().Select(p => p.Name));
@@ -116,7 +106,7 @@ public abstract class IngestContract(Backend backend) : IAsyncLifetime
 
             """);
 
-        var (exit, summary, error) = await IngestVerbAsync(path);
+        var (exit, summary, error) = await Server.IngestWithVerbAsync(path);
 
         Assert.Equal(0, exit);
         Assert.Equal(3, summary!.Value.GetProperty("observations").GetInt64());
@@ -128,13 +118,13 @@ public abstract class IngestContract(Backend backend) : IAsyncLifetime
     [Fact]
     public async Task TheVerbFailsOnlyWhenNothingCouldBeRead()
     {
-        var missing = await IngestVerbAsync("/nonexistent/feed.ndjson");
+        var missing = await Server.IngestWithVerbAsync("/nonexistent/feed.ndjson");
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("No such file", missing.Error);
 
         var path = Path.Combine(Path.GetTempPath(), $"feed-{Guid.NewGuid():N}.ndjson");
         await File.WriteAllTextAsync(path, "garbage\nmore garbage\n");
-        var (exit, summary, _) = await IngestVerbAsync(path);
+        var (exit, summary, _) = await Server.IngestWithVerbAsync(path);
         Assert.Equal(1, exit);
         Assert.Equal(2, summary!.Value.GetProperty("rejected").GetInt64());
     }

@@ -1,0 +1,84 @@
+using ProspectEvents.Detection;
+
+namespace ProspectEvents.Storage;
+
+/// <summary>
+/// One ingest batch, sorted by prospect and then time (each prospect's observations apply oldest first, and
+/// states are read and written in key order), with the fingerprint of every observation. Sorting and hashing need
+/// no database, so the ingest loop prepares the next batch while the store writes the last one.
+/// </summary>
+public sealed class IngestBatch
+{
+    /// <summary>A prospect the cache cannot judge: unknown (<see cref="Known"/> null), or an observation that is neither stale nor a repeat.</summary>
+    internal sealed record Pending(ProspectKey Key, CachedProspect? Known, ArraySegment<Observation> Observations);
+
+    private readonly Order[] _order;
+    private readonly Observation[] _observations;
+    private readonly Fingerprint[] _fingerprints;
+
+    private readonly record struct Order(ProspectKey Key, long ObservedAtMs) : IComparable<Order>
+    {
+        public int CompareTo(Order other)
+        {
+            var c = Key.CompareTo(other.Key);
+            return c != 0 ? c : ObservedAtMs.CompareTo(other.ObservedAtMs);
+        }
+    }
+
+    private IngestBatch(Order[] order, Observation[] observations, Fingerprint[] fingerprints) =>
+        (_order, _observations, _fingerprints) = (order, observations, fingerprints);
+
+    public int Count => _observations.Length;
+
+    public static IngestBatch Of(IReadOnlyList<Observation> observations)
+    {
+        var order = new Order[observations.Count];
+        var sorted = new Observation[observations.Count];
+        for (var i = 0; i < sorted.Length; i++)
+        {
+            sorted[i] = observations[i];
+            order[i] = new Order(ProspectKey.FromHex(sorted[i].ProspectId), sorted[i].ObservedAt.ToUnixTimeMilliseconds());
+        }
+        Array.Sort(order, sorted);
+        var fingerprints = new Fingerprint[sorted.Length];
+        for (var i = 0; i < sorted.Length; i++) fingerprints[i] = Fingerprint.Of(sorted[i]);
+        return new IngestBatch(order, sorted, fingerprints);
+    }
+
+    /// <summary>
+    /// Walks each prospect's observations against the cache while it can: a stale one is counted, a repeat only
+    /// advances the time. The first that is neither (or any of a prospect the cache does not know) leaves the
+    /// prospect and its remaining observations pending. Log entries are returned for the prospects settled here.
+    /// </summary>
+    internal (int Stale, List<LogEntry> Entries, List<Pending> Pending) JudgeFromCache(ProspectCache cache)
+    {
+        var stale = 0;
+        var entries = new List<LogEntry>(_order.Length);
+        var pending = new List<Pending>();
+        for (var start = 0; start < _order.Length;)
+        {
+            var key = _order[start].Key;
+            var end = start + 1;
+            while (end < _order.Length && _order[end].Key == key) end++;
+
+            if (!cache.TryGet(key, out var known))
+            {
+                pending.Add(new Pending(key, null, new ArraySegment<Observation>(_observations, start, end - start)));
+                start = end;
+                continue;
+            }
+            var current = known;
+            var at = start;
+            for (; at < end; at++)
+            {
+                if (_order[at].ObservedAtMs <= current.ObservedAtMs) stale++;
+                else if (current.Fingerprint.IsRepeatedBy(_fingerprints[at])) current = current with { ObservedAtMs = _order[at].ObservedAtMs };
+                else break;
+            }
+            if (at < end) pending.Add(new Pending(key, current, new ArraySegment<Observation>(_observations, at, end - at)));
+            else if (current != known) entries.Add(new LogEntry(key, current));
+            start = end;
+        }
+        return (stale, entries, pending);
+    }
+}

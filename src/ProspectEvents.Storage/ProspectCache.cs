@@ -1,0 +1,109 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using ProspectEvents.Detection;
+
+namespace ProspectEvents.Storage;
+
+/// <summary>A 20-byte prospect id as a value (no allocation); compares in byte order, as the databases sort ids.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 4)] // 20 bytes, not 24: a million of them are kept
+internal readonly record struct ProspectKey(ulong High, ulong Middle, uint Low) : IComparable<ProspectKey>
+{
+    public static ProspectKey Read(ReadOnlySpan<byte> id) =>
+        new(BinaryPrimitives.ReadUInt64BigEndian(id), BinaryPrimitives.ReadUInt64BigEndian(id[8..]), BinaryPrimitives.ReadUInt32BigEndian(id[16..]));
+
+    /// <summary>From the 40 hex characters of a valid id.</summary>
+    public static ProspectKey FromHex(string hex)
+    {
+        Span<byte> id = stackalloc byte[ProspectId.ByteLength];
+        Convert.FromHexString(hex, id, out _, out _);
+        return Read(id);
+    }
+
+    public void Write(Span<byte> destination)
+    {
+        BinaryPrimitives.WriteUInt64BigEndian(destination, High);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], Middle);
+        BinaryPrimitives.WriteUInt32BigEndian(destination[16..], Low);
+    }
+
+    public int CompareTo(ProspectKey other)
+    {
+        var c = High.CompareTo(other.High);
+        if (c != 0) return c;
+        c = Middle.CompareTo(other.Middle);
+        return c != 0 ? c : Low.CompareTo(other.Low);
+    }
+}
+
+/// <summary>What ingest keeps in memory of a prospect: when it was last observed, its state row, and the fingerprint of its state.</summary>
+internal readonly record struct CachedProspect(long ObservedAtMs, int StatePk, Fingerprint Fingerprint);
+
+/// <summary>One prospect as an observation-log entry: <see cref="Size"/> bytes of id, time and fingerprint.</summary>
+internal readonly record struct LogEntry(ProspectKey Key, CachedProspect Prospect)
+{
+    public const int Size = ProspectId.ByteLength + 2 * sizeof(long) + Fingerprint.Size;
+
+    public void Write(Span<byte> destination)
+    {
+        Key.Write(destination);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[20..], Prospect.ObservedAtMs);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[28..], Prospect.StatePk);
+        Prospect.Fingerprint.Write(destination[36..]);
+    }
+
+    public static LogEntry Read(ReadOnlySpan<byte> source) => new(ProspectKey.Read(source), new CachedProspect(
+        BinaryPrimitives.ReadInt64LittleEndian(source[20..]), checked((int)BinaryPrimitives.ReadInt64LittleEndian(source[28..])), Fingerprint.Read(source[36..])));
+
+    public static byte[] Pack(IReadOnlyList<LogEntry> entries)
+    {
+        var bytes = new byte[entries.Count * Size];
+        for (var i = 0; i < entries.Count; i++) entries[i].Write(bytes.AsSpan(i * Size));
+        return bytes;
+    }
+}
+
+/// <summary>
+/// Every prospect ingest has seen, in memory (about 70 bytes each), mirroring the observation log up to
+/// <see cref="LastSeq"/>. It lets ingest judge most observations without reading the database; see Store.ObservationLog.cs.
+/// Kept in 256 dictionaries rather than one: a dictionary grows by doubling, and doubling one of a million entries
+/// would briefly hold three times the memory, where a small one's step is small.
+/// </summary>
+internal sealed class ProspectCache
+{
+    private const int Partitions = 256;
+    private readonly Dictionary<ProspectKey, CachedProspect>[] _partitions = new Dictionary<ProspectKey, CachedProspect>[Partitions];
+
+    /// <param name="expected">How many prospects to make room for at once.</param>
+    public ProspectCache(int expected = 0)
+    {
+        for (var i = 0; i < Partitions; i++) _partitions[i] = new Dictionary<ProspectKey, CachedProspect>(expected / Partitions * 9 / 8);
+    }
+
+    /// <summary>The last log row applied.</summary>
+    public long LastSeq { get; set; }
+
+    /// <summary>Bytes of log rows since (and of) the last base: compaction is due when the tail outgrows the base.</summary>
+    public long BaseBytes { get; set; }
+    public long TailBytes { get; set; }
+
+    public int Count => _partitions.Sum(p => p.Count);
+
+    public bool TryGet(ProspectKey key, out CachedProspect prospect) => Partition(key).TryGetValue(key, out prospect);
+
+    public void Set(ProspectKey key, CachedProspect prospect) => Partition(key)[key] = prospect;
+
+    public IEnumerable<LogEntry> Entries() => _partitions.SelectMany(p => p.Select(e => new LogEntry(e.Key, e.Value)));
+
+    public void Apply(ReadOnlySpan<byte> entries)
+    {
+        for (var at = 0; at + LogEntry.Size <= entries.Length; at += LogEntry.Size)
+        {
+            var entry = LogEntry.Read(entries[at..]);
+            Set(entry.Key, entry.Prospect);
+        }
+    }
+
+    // Ids are hashes in practice, but need not be: mix all their bits.
+    private Dictionary<ProspectKey, CachedProspect> Partition(ProspectKey key) =>
+        _partitions[(int)(((key.High ^ key.Middle ^ key.Low) * 0x9E3779B97F4A7C15UL) >> 56)];
+}

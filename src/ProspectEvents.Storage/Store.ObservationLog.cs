@@ -1,0 +1,160 @@
+using System.Data.Common;
+using ProspectEvents.Detection;
+
+namespace ProspectEvents.Storage;
+
+/// <summary>
+/// The observation log (migration 0005) and the in-memory <see cref="ProspectCache"/> it feeds.
+/// <para>
+/// Each ingest batch appends one row listing every prospect it touched with its newest <c>observed_at</c> and the
+/// <see cref="Fingerprint"/> of its state: one sequential write of ~70 bytes per observation, where rewriting the
+/// state row of each (only to advance its time) cost a random page write each. The state row itself is written only
+/// when detection changes it. The cache is the log folded in memory; it is what tells stale and repeated
+/// observations apart without a lookup. Processes sharing the database catch up on each other's rows at the start
+/// of every batch (batches are serialized by <see cref="IngestLock"/>, so row order is commit order).
+/// </para>
+/// <para>
+/// When the rows since the last base outgrow it, the log is compacted: every row is replaced by a base, the whole
+/// cache in chunks. A process that meets a base it did not write reloads. A database without a base (a fresh one,
+/// or one from before the log) or with fingerprints of another <see cref="Fingerprint.Version"/> is loaded by
+/// reading every state and folding the log's times over them.
+/// </para>
+/// </summary>
+public abstract partial class Store
+{
+    private const string BatchRow = "batch", BaseRow = "base";
+    private const int BaseChunkEntries = 16_384;
+
+    // One ingest batch at a time per process: the cache is updated only after its batch commits.
+    private readonly SemaphoreSlim _ingestGate = new(1, 1);
+    private ProspectCache? _cache;
+
+    /// <summary>Log bytes since the last base below which no compaction happens (tests lower it to compact every batch).</summary>
+    internal long MinimumCompactionBytes { get; set; } = 16L << 20;
+
+    /// <summary>The cache, caught up with every log row committed by any process. Call under <see cref="IngestLock"/>.</summary>
+    private async Task<ProspectCache> SyncCacheAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (_cache is { } cache)
+        {
+            await using var command = Command(connection, transaction,
+                "SELECT seq, kind, fingerprint_version, entries FROM observation_log WHERE seq > @last ORDER BY seq");
+            AddParameter(command, "@last", cache.LastSeq);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var current = true;
+            while (current && await reader.ReadAsync(cancellationToken))
+            {
+                current = reader.GetString(1) == BatchRow && reader.GetInt32(2) == Fingerprint.Version;
+                if (!current) break;
+                var entries = reader.GetFieldValue<byte[]>(3);
+                cache.Apply(entries);
+                cache.LastSeq = reader.GetInt64(0);
+                cache.TailBytes += entries.Length;
+            }
+            if (current) return cache;
+        }
+        return _cache = await LoadCacheAsync(connection, transaction, cancellationToken);
+    }
+
+    private async Task<ProspectCache> LoadCacheAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        bool based;
+        await using (var first = Command(connection, transaction, "SELECT kind, fingerprint_version FROM observation_log ORDER BY seq LIMIT 1"))
+        await using (var reader = await first.ExecuteReaderAsync(cancellationToken))
+            based = await reader.ReadAsync(cancellationToken) && reader.GetString(0) == BaseRow && reader.GetInt32(1) == Fingerprint.Version;
+        // Without a usable base, start from the states and fold the log over them (only its times, where its
+        // fingerprints are of another version).
+        var cache = based
+            ? new ProspectCache(await CountAsync(connection, transaction, $"SELECT COALESCE(SUM(length(entries)), 0) / {LogEntry.Size} FROM observation_log WHERE kind = '{BaseRow}'", cancellationToken))
+            : await LoadStatesIntoCacheAsync(connection, transaction, cancellationToken);
+
+        await using var command = Command(connection, transaction, "SELECT seq, kind, fingerprint_version, entries FROM observation_log ORDER BY seq");
+        await using var rows = await command.ExecuteReaderAsync(cancellationToken);
+        while (await rows.ReadAsync(cancellationToken))
+        {
+            var entries = rows.GetFieldValue<byte[]>(3);
+            if (rows.GetInt32(2) == Fingerprint.Version) cache.Apply(entries);
+            else ApplyTimesOnly(cache, entries);
+            if (rows.GetString(1) == BaseRow) cache.BaseBytes += entries.Length;
+            else cache.TailBytes += entries.Length;
+            cache.LastSeq = rows.GetInt64(0);
+        }
+        return cache;
+    }
+
+    private static void ApplyTimesOnly(ProspectCache cache, ReadOnlySpan<byte> entries)
+    {
+        for (var at = 0; at + LogEntry.Size <= entries.Length; at += LogEntry.Size)
+        {
+            var entry = LogEntry.Read(entries[at..]);
+            if (cache.TryGet(entry.Key, out var known))
+                cache.Set(entry.Key, known with { ObservedAtMs = Math.Max(known.ObservedAtMs, entry.Prospect.ObservedAtMs) });
+        }
+    }
+
+    private async Task<ProspectCache> LoadStatesIntoCacheAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        var cache = new ProspectCache(await CountAsync(connection, transaction, "SELECT COUNT(*) FROM prospect_states", cancellationToken));
+        await using var command = Command(connection, transaction, $"SELECT state_pk, prospect_id, {StateColumns} FROM prospect_states");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var state = ReadState(reader, 2);
+            cache.Set(ProspectKey.Read((byte[])reader.GetValue(1)), new CachedProspect(ToUnixMs(state.ObservedAt), checked((int)reader.GetInt64(0)), Fingerprint.Of(state)));
+        }
+        return cache;
+    }
+
+    // Sizes the cache up front: growing a dictionary of a million entries step by step leaves twice that in garbage.
+    private async Task<int> CountAsync(DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, sql);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Appends one batch row; returns its sequence number.</summary>
+    private async Task<long> AppendLogAsync(DbConnection connection, DbTransaction transaction, string kind, byte[] entries, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "INSERT INTO observation_log (kind, fingerprint_version, entries) VALUES (@kind, @version, @entries) RETURNING seq");
+        AddParameter(command, "@kind", kind);
+        AddParameter(command, "@version", Fingerprint.Version);
+        AddParameter(command, "@entries", entries);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Replaces the whole log by a base of the cache once the rows since the last base outgrow it.</summary>
+    private async Task CompactLogIfDueAsync(CancellationToken cancellationToken)
+    {
+        if (_cache is not { } due || due.TailBytes < Math.Max(due.BaseBytes, MinimumCompactionBytes)) return;
+        var lastSeq = await WriteAsync(async (connection, transaction) =>
+        {
+            await LockAsync(connection, transaction, IngestLock, cancellationToken);
+            var cache = await SyncCacheAsync(connection, transaction, cancellationToken);
+            await using (var delete = Command(connection, transaction, "DELETE FROM observation_log"))
+                await delete.ExecuteNonQueryAsync(cancellationToken);
+            // Written through one reused buffer: a base is as large as the cache, its garbage would be too.
+            var seq = cache.LastSeq;
+            var left = cache.Count;
+            var buffer = new byte[Math.Min(BaseChunkEntries, left) * LogEntry.Size];
+            var at = 0;
+            foreach (var entry in cache.Entries())
+            {
+                entry.Write(buffer.AsSpan(at));
+                at += LogEntry.Size;
+                left--;
+                if (at < buffer.Length && left > 0) continue;
+                seq = await AppendLogAsync(connection, transaction, BaseRow, at == buffer.Length ? buffer : buffer[..at], cancellationToken);
+                at = 0;
+            }
+            return seq;
+        }, cancellationToken);
+        // Only a committed base moves the cache on.
+        if (_cache is { } compacted)
+        {
+            compacted.LastSeq = lastSeq;
+            compacted.BaseBytes = (long)compacted.Count * LogEntry.Size;
+            compacted.TailBytes = 0;
+        }
+    }
+}

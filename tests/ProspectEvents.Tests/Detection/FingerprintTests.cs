@@ -1,0 +1,93 @@
+using ProspectEvents.Detection;
+
+namespace ProspectEvents.Tests.Detection;
+
+/// <summary>
+/// Ingest skips the stored state of an observation whose fingerprint repeats the state's; that is only sound if the
+/// detector would have found nothing and changed nothing but the time.
+/// </summary>
+public sealed class FingerprintTests
+{
+    private const string Dana = "20ae6cbf564ee683e66685e429844a5ff8ffc30f";
+    private static readonly DateTimeOffset Day1 = new(2026, 1, 1, 8, 0, 0, TimeSpan.Zero);
+
+    private static readonly ProspectState Known = new(Day1, "Dana Levi", "VP Sales", "8adce3ca1cef0c986b22310e369a0793", "Acme", "acme.com",
+        new JobStartDate(2024, 3, 15), "https://www.linkedin.com/in/dana-levi");
+
+    private static Observation Seen(string? title = "VP Sales", string? companyId = "8adce3ca1cef0c986b22310e369a0793", string? company = "Acme",
+        string? domain = "acme.com", JobStartDate? start = null, string? fullName = "Dana Levi") =>
+        new(Dana, Day1.AddDays(30), fullName, title, CompanyId: companyId, CompanyName: company, CompanyDomain: domain,
+            JobStartDate: start ?? new JobStartDate(2024, 3, 15), LinkedinUrl: "https://www.linkedin.com/in/dana-levi");
+
+    private static bool Repeats(Observation observation) => Fingerprint.Of(Known).IsRepeatedBy(Fingerprint.Of(observation));
+
+    [Fact]
+    public void AnObservationRewordingEveryFieldRepeatsTheState() =>
+        Assert.True(Repeats(Seen("Vice President, Sales", "8ADCE3CA1CEF0C986B22310E369A0793", "ACME, Inc.", "https://www.Acme.com/about")));
+
+    [Fact]
+    public void AnObservationMissingFieldsRepeatsTheState() =>
+        Assert.True(Repeats(Seen(title: null, companyId: null, company: "  ", domain: null, fullName: "")));
+
+    [Fact]
+    public void ADifferentTitleIsNotARepeat() => Assert.False(Repeats(Seen(title: "CEO")));
+
+    [Fact]
+    public void ADifferentEmployerIsNotARepeat() => Assert.False(Repeats(Seen(company: "Globex")));
+
+    [Fact]
+    public void ADifferentStartDateIsNotARepeat() => Assert.False(Repeats(Seen(start: new JobStartDate(2025, 1, null))));
+
+    [Fact]
+    public void AFieldTheStateDoesNotKnowIsNotARepeat() =>
+        Assert.False(Fingerprint.Of(Known with { JobTitle = null }).IsRepeatedBy(Fingerprint.Of(Seen())));
+
+    [Fact]
+    public void AFingerprintReadsBackAsWritten()
+    {
+        var fingerprint = Fingerprint.Of(Known);
+        var bytes = new byte[Fingerprint.Size];
+        fingerprint.Write(bytes);
+        Assert.Equal(fingerprint, Fingerprint.Read(bytes));
+    }
+
+    [Fact]
+    public void ATitleLongerThanTheStackBufferNormalizesLikeAnyOther()
+    {
+        var title = string.Join(' ', Enumerable.Repeat("Sr. VP", 100));
+        Assert.Equal(string.Join(' ', Enumerable.Repeat("senior vice president", 100)), TitleNormalizer.Normalize(title));
+    }
+
+    private static readonly string?[] CompanyIds = [null, "", "8adce3ca1cef0c986b22310e369a0793", "8ADCE3CA1CEF0C986B22310E369A0793", "1bdce3ca1cef0c986b22310e369a0793"];
+    private static readonly string?[] Companies = [null, "", " ", "Acme", "Acme, Inc.", "ACME", "Globex", "Globex Corp.", "A.C.M.E."];
+    private static readonly string?[] Domains = [null, "", "acme.com", "https://www.ACME.com/x", "globex.com"];
+    private static readonly string?[] Titles = [null, "", "VP Sales", "Vice President, Sales", "V.P. Sales", "CEO", "Chief Executive Officer", "Sr. Eng."];
+    private static readonly string?[] Names = [null, "", "Dana Levi", "Dana  Levi"];
+    private static readonly JobStartDate?[] Starts = [null, new JobStartDate(2024, 3, 15), new JobStartDate(2024, 3, null)];
+
+    public static TheoryData<int> Seeds() => [.. Enumerable.Range(1, 300)];
+
+    /// <summary>From random states and observations of the same cosmetic variants: a repeat never hides an event or a state change.</summary>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void WhateverRepeatsTheStateTheDetectorFindsNothingInAndChangesOnlyTheTimeOf(int seed)
+    {
+        var random = new Random(seed);
+        T Any<T>(T[] values) => values[random.Next(values.Length)];
+        Observation Random(int day) => new(Dana, Day1.AddDays(day), Any(Names), Any(Titles), CompanyId: Any(CompanyIds), CompanyName: Any(Companies),
+            CompanyDomain: Any(Domains), JobStartDate: Any(Starts), LinkedinUrl: Any(Names));
+
+        var state = ChangeDetector.Apply(null, Random(0)).State;
+        for (var day = 1; day <= 20; day++)
+        {
+            var observation = Random(day);
+            var detection = ChangeDetector.Apply(state, observation);
+            if (Fingerprint.Of(state).IsRepeatedBy(Fingerprint.Of(observation)))
+            {
+                Assert.Null(detection.Event);
+                Assert.Equal(state with { ObservedAt = observation.ObservedAt }, detection.State);
+            }
+            state = detection.State;
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using ProspectEvents.Tests.Infrastructure;
+
+namespace ProspectEvents.Tests.Ingest;
+
+/// <summary>
+/// Ingest judges most observations from an in-memory cache of the observation log (Store.ObservationLog.cs). These
+/// tests prove the cache never makes detection differ from what the stored data says: across restarts, across
+/// processes taking turns on one database, after compaction, and on databases without a usable log.
+/// </summary>
+public abstract class ObservationLogContract(Backend backend) : IAsyncLifetime
+{
+    private ServerUnderTest Server { get; set; } = null!;
+
+    public async Task InitializeAsync() => Server = await ServerUnderTest.StartAsync(backend);
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+
+    private static string Snapshot(string observedAt, string company) => Feed.Lines(Feed.Line(Feed.Dana, observedAt, company), Feed.Line(Feed.Eli, observedAt, "Initech"));
+
+    private static async Task<string> FileAsync(string ndjson)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"feed-{Guid.NewGuid():N}.ndjson");
+        await File.WriteAllTextAsync(path, ndjson);
+        return path;
+    }
+
+    /// <summary>Ingests with the verb (a store of its own, with a cold cache) and returns its summary.</summary>
+    private async Task<(long Events, long Stale)> IngestElsewhereAsync(string ndjson)
+    {
+        var (exit, summary, error) = await Server.IngestWithVerbAsync(await FileAsync(ndjson));
+        Assert.True(exit == 0, error);
+        return (summary!.Value.GetProperty("events").GetInt64(), summary.Value.GetProperty("stale").GetInt64());
+    }
+
+    private async Task<(long Events, long Stale)> IngestHereAsync(string ndjson)
+    {
+        var summary = await Server.IngestAsync(ndjson);
+        return (summary.GetProperty("events").GetInt64(), summary.GetProperty("stale").GetInt64());
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = await Server.Store.OpenConnectionAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task ASnapshotOlderThanARepeatedOneIsStaleInAProcessStartedAfterIt()
+    {
+        await IngestHereAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        await IngestHereAsync(Snapshot("2026-11-01T00:00:00Z", "Acme, Inc.")); // a repeat: only the log records it
+
+        Assert.Equal((0L, 2L), await IngestElsewhereAsync(Snapshot("2026-10-01T00:00:00Z", "Globex")));
+    }
+
+    [Fact]
+    public async Task AProcessCatchesUpOnTheBatchesAnotherWroteBeforeJudgingFromItsCache()
+    {
+        await IngestHereAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        Assert.Equal((1L, 0L), await IngestElsewhereAsync(Snapshot("2026-10-01T00:00:00Z", "Globex")));
+
+        // Back at Acme: only a stale cache would take this for a repeat of what it knew before the move.
+        Assert.Equal((1L, 0L), await IngestHereAsync(Snapshot("2026-11-01T00:00:00Z", "Acme")));
+        Assert.Equal((0L, 2L), await IngestHereAsync(Snapshot("2026-10-15T00:00:00Z", "Hooli")));
+    }
+
+    [Fact]
+    public async Task ACompactedLogIsLoadedAndFollowedLikeTheRowsItReplaced()
+    {
+        Server.Store.MinimumCompactionBytes = 0; // compact after every batch
+        await IngestHereAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        await IngestHereAsync(Snapshot("2026-10-01T00:00:00Z", "Acme Corp"));
+
+        Assert.Equal((1L, 0L), await IngestElsewhereAsync(Snapshot("2026-11-01T00:00:00Z", "Globex")));
+        Assert.Equal((0L, 2L), await IngestElsewhereAsync(Snapshot("2026-09-15T00:00:00Z", "Hooli")));
+        Assert.Equal((1L, 0L), await IngestHereAsync(Snapshot("2026-12-01T00:00:00Z", "Acme")));
+    }
+
+    [Fact]
+    public async Task ADatabaseWithoutAnObservationLogIsJudgedFromItsStates()
+    {
+        await IngestHereAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        // Both move, so both state rows hold the newest time, as every row did before the log existed.
+        await IngestHereAsync(Feed.Lines(Feed.Line(Feed.Dana, "2026-10-01T00:00:00Z", "Globex"), Feed.Line(Feed.Eli, "2026-10-01T00:00:00Z", "Umbrella")));
+        await ExecuteAsync("DELETE FROM observation_log");
+
+        Assert.Equal((0L, 2L), await IngestElsewhereAsync(Snapshot("2026-09-15T00:00:00Z", "Hooli")));
+        Assert.Equal((2L, 0L), await IngestElsewhereAsync(Snapshot("2026-11-01T00:00:00Z", "Acme"))); // back to Acme and Initech
+    }
+
+    [Fact]
+    public async Task FingerprintsOfAnotherVersionAreRecomputedButTheirTimesStillCount()
+    {
+        await IngestHereAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        await IngestHereAsync(Snapshot("2026-11-01T00:00:00Z", "Acme, Inc."));
+        await ExecuteAsync("UPDATE observation_log SET fingerprint_version = 0");
+
+        Assert.Equal((0L, 2L), await IngestElsewhereAsync(Snapshot("2026-10-01T00:00:00Z", "Globex")));
+        Assert.Equal((1L, 0L), await IngestElsewhereAsync(Snapshot("2026-12-01T00:00:00Z", "Globex")));
+    }
+}
+
+public sealed class SqliteObservationLogTests() : ObservationLogContract(Backend.Sqlite);
+
+public sealed class PostgresObservationLogTests() : ObservationLogContract(Backend.Postgres);
