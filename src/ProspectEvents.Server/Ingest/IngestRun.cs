@@ -24,7 +24,8 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
     public const int MaxRejectedListed = 1_000;
 
     private List<Observation> _batch = new(batchSize);
-    private Task<IngestCounts>? _writing;
+    private readonly Queue<Task<IngestCounts>> _inFlight = new();
+    private const int MaxInFlight = 2;
     private readonly List<RejectedLine> _rejectedLines = [];
     private readonly Stopwatch _elapsed = new();
     private long _line, _observations, _rejected, _stale, _events;
@@ -63,7 +64,7 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
         }
         await reader.CompleteAsync();
         await FlushAsync(cancellationToken);
-        await CollectAsync();
+        while (_inFlight.Count > 0) await CollectAsync();
         var summary = Summary();
         Progress?.Invoke(summary);
         return summary;
@@ -127,25 +128,33 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
     }
 
     /// <summary>
-    /// Hands the batch to the store and goes back to parsing while it is written: parsing the next batch overlaps
-    /// detecting and writing this one (one batch in flight, so memory stays bounded and batches commit in order).
+    /// Hands the batch on and goes back to parsing. Three stages overlap, on as many cores as there are: parsing the
+    /// next batch, preparing this one (sorting and fingerprinting, <see cref="IngestBatch.Of"/>), and writing the one
+    /// before. Writes still run one at a time in input order, and at most <see cref="MaxInFlight"/> batches wait,
+    /// so memory stays bounded.
     /// </summary>
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
         if (_batch.Count == 0) return;
-        var batch = IngestBatch.Of(_batch);
+        var observations = _batch;
         _batch = new List<Observation>(batchSize);
-        await CollectAsync();
-        var detectedAt = clock.GetUtcNow();
-        _writing = Task.Run(() => store.ApplyObservationsAsync(batch, detectedAt, cancellationToken), cancellationToken);
+        if (_inFlight.Count >= MaxInFlight) await CollectAsync();
+        var prepared = Task.Run(() => IngestBatch.Of(observations), cancellationToken);
+        var previous = _inFlight.LastOrDefault();
+        _inFlight.Enqueue(WriteAsync(previous, prepared, cancellationToken));
     }
 
-    /// <summary>Waits for the batch in flight and counts it.</summary>
+    private async Task<IngestCounts> WriteAsync(Task<IngestCounts>? previous, Task<IngestBatch> prepared, CancellationToken cancellationToken)
+    {
+        var batch = await prepared;
+        if (previous is not null) await previous; // batches commit in input order
+        return await store.ApplyObservationsAsync(batch, clock.GetUtcNow(), cancellationToken);
+    }
+
+    /// <summary>Waits for the oldest batch in flight and counts it.</summary>
     private async Task CollectAsync()
     {
-        if (_writing is null) return;
-        var counts = await _writing;
-        _writing = null;
+        var counts = await _inFlight.Dequeue();
         _observations += counts.Observations;
         _stale += counts.Stale;
         _events += counts.Events;
