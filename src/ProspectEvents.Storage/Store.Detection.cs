@@ -19,7 +19,7 @@ public abstract partial class Store
             // PostgreSQL takes a lock (a batch spans nearly every prospect bucket, so one lock is as good as many).
             await LockAsync(connection, transaction, IngestLock, cancellationToken);
             var stale = 0;
-            var inserted = 0;
+            var inserted = new List<string>();
             var prospects = observations.GroupBy(o => o.ProspectId).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
             // States are read and written a chunk of prospects per statement: per-row statements cost more than the rows.
             foreach (var chunk in prospects.Chunk(StateChunk))
@@ -32,11 +32,13 @@ public abstract partial class Store
                     var (state, events, staleCount) = ChangeDetector.ApplyAll(before, prospect);
                     stale += staleCount;
                     if (state is not null && !ReferenceEquals(state, before)) changed.Add((prospect.Key, state));
-                    foreach (var found in events) inserted += await InsertEventAsync(connection, transaction, ProspectId.ToBytes(prospect.Key), found, detectedAt, cancellationToken);
+                    foreach (var found in events)
+                        if (await InsertEventAsync(connection, transaction, ProspectId.ToBytes(prospect.Key), found, detectedAt, cancellationToken) == 1) inserted.Add(found.EventId);
                 }
                 await SaveStatesAsync(connection, transaction, changed, cancellationToken);
             }
-            return new IngestCounts(observations.Count, stale, inserted);
+            await MatchEventsAsync(connection, transaction, inserted, cancellationToken);
+            return new IngestCounts(observations.Count, stale, inserted.Count);
         }, cancellationToken);
 
     private const int StateChunk = 250;
