@@ -20,4 +20,7 @@ internal static partial class Log
 
     [LoggerMessage(6, LogLevel.Error, "Anniversary sweep failed; retrying in a minute")]
     public static partial void AnniversarySweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7, LogLevel.Error, "Fan-out indexing pass failed; retrying in a second")]
+    public static partial void EnrollmentIndexingFailed(ILogger logger, Exception exception);
 }

@@ -28,12 +28,13 @@ public abstract partial class Store
                 while (await reader.ReadAsync(cancellationToken)) due.Add(((byte[])reader.GetValue(0), ReadState(reader, 1)));
             }
 
-            var inserted = 0;
+            var inserted = new List<string>();
             foreach (var (id, state) in due)
             {
-                if (Anniversaries.On(ProspectId.ToHex(id), state, day) is { } anniversary)
-                    inserted += await InsertEventAsync(connection, transaction, id, anniversary, now, cancellationToken);
+                if (Anniversaries.On(ProspectId.ToHex(id), state, day) is { } anniversary
+                    && await InsertEventAsync(connection, transaction, id, anniversary, now, cancellationToken) == 1) inserted.Add(anniversary.EventId);
             }
+            await MatchEventsAsync(connection, transaction, inserted, cancellationToken);
             await using (var record = Command(connection, transaction,
                 "INSERT INTO anniversary_sweeps (day, ran_at) VALUES (@day, @now) ON CONFLICT (day) DO UPDATE SET ran_at = excluded.ran_at"))
             {
@@ -41,7 +42,7 @@ public abstract partial class Store
                 AddParameter(record, "@now", ToUnixMs(now));
                 await record.ExecuteNonQueryAsync(cancellationToken);
             }
-            return inserted;
+            return inserted.Count;
         }, cancellationToken);
 
     /// <summary>The latest day swept, or null when the sweep has never run.</summary>

@@ -28,8 +28,9 @@ public abstract partial class Store
                 var cache = await SyncCacheAsync(connection, transaction, cancellationToken);
                 var (stale, entries, slow) = batch.JudgeFromCache(cache);
                 var (slowStale, inserted) = await DetectAsync(connection, transaction, slow, entries, detectedAt, cancellationToken);
+                await MatchEventsAsync(connection, transaction, inserted, cancellationToken);
                 var seq = await AppendLogAsync(connection, transaction, BatchRow, LogEntry.Pack(entries), cancellationToken);
-                return (new IngestCounts(batch.Count, stale + slowStale, inserted), entries, seq);
+                return (new IngestCounts(batch.Count, stale + slowStale, inserted.Count), entries, seq);
             }, cancellationToken);
 
             // Committed: only now may the cache move on (a rolled-back batch must leave it as the database is).
@@ -56,13 +57,13 @@ public abstract partial class Store
     /// <summary>
     /// Detects on the prospects the cache could not judge: loads their states (the newest time is the cache's, which
     /// the log may have advanced past the row's), applies their remaining observations, writes the states that changed
-    /// and the events found, and adds their log entries. Returns the stale count and the new events.
+    /// and the events found, and adds their log entries. Returns the stale count and the ids of the new events.
     /// </summary>
-    private async Task<(int Stale, int Events)> DetectAsync(DbConnection connection, DbTransaction transaction,
+    private async Task<(int Stale, List<string> Events)> DetectAsync(DbConnection connection, DbTransaction transaction,
         List<IngestBatch.Pending> pending, List<LogEntry> entries, DateTimeOffset detectedAt, CancellationToken cancellationToken)
     {
         var stale = 0;
-        var inserted = 0;
+        var inserted = new List<string>();
         var nextStatePk = 0L; // read from the table at the first new prospect
         // States are read and written a chunk of prospects per statement: per-row statements cost more than the rows.
         foreach (var chunk in pending.Chunk(StateChunk))
@@ -95,7 +96,10 @@ public abstract partial class Store
                 if (before is null) added.Add(new StateRow(statePk, id, state));
                 else if (state != before with { ObservedAt = state.ObservedAt }) changed.Add(new StateRow(statePk, id, state));
                 entries.Add(new LogEntry(prospect.Key, new CachedProspect(ToUnixMs(state.ObservedAt), checked((int)statePk), Fingerprint.Of(state))));
-                foreach (var found in events) inserted += await InsertEventAsync(connection, transaction, ProspectId.ToBytes(id), found, detectedAt, cancellationToken);
+                foreach (var found in events)
+                {
+                    if (await InsertEventAsync(connection, transaction, ProspectId.ToBytes(id), found, detectedAt, cancellationToken) == 1) inserted.Add(found.EventId);
+                }
             }
             await SaveStatesAsync(connection, transaction, added, InsertStatesSql, cancellationToken);
             await SaveStatesAsync(connection, transaction, changed, UpdateStatesSql, cancellationToken);

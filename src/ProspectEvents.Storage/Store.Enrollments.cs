@@ -14,6 +14,7 @@ public abstract partial class Store
     public Task<string> UpsertEnrollmentAsync(string partnerId, EnrollmentRequest request, DateTimeOffset now, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
+            Interlocked.Increment(ref _enrollmentWrites);
             // The hot path of the API: plain commands (kept prepared where the provider can) rather than Dapper.
             await using var command = Command(connection, transaction, UpsertEnrollmentSql);
             AddParameter(command, "@id", Ids.NewEnrollmentId());
@@ -32,11 +33,13 @@ public abstract partial class Store
             return enrollmentId;
         }, cancellationToken);
 
+    // A new enrollment starts unindexed; every later write bumps its revision and queues it for the fan-out indexer
+    // again (Store.Fanout.cs).
     private const string UpsertEnrollmentSql = """
         INSERT INTO enrollments (enrollment_id, partner_id, enrollment_key, event_types, created_at, updated_at)
         VALUES (@id, @partnerId, @key, @types, @now, @now)
         ON CONFLICT (partner_id, enrollment_key)
-        DO UPDATE SET event_types = enrollments.event_types | excluded.event_types, updated_at = excluded.updated_at
+        DO UPDATE SET event_types = enrollments.event_types | excluded.event_types, updated_at = excluded.updated_at, revision = enrollments.revision + 1, unindexed = 1
         RETURNING enrollment_pk, enrollment_id
         """;
 
@@ -48,9 +51,10 @@ public abstract partial class Store
         {
             return await WriteAsync(async (connection, transaction) =>
             {
+                Interlocked.Increment(ref _enrollmentWrites);
                 var enrollmentPk = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
                     """
-                    UPDATE enrollments SET enrollment_key = @key, event_types = @types, updated_at = @now
+                    UPDATE enrollments SET enrollment_key = @key, event_types = @types, updated_at = @now, revision = revision + 1, unindexed = 1
                     WHERE enrollment_id = @enrollmentId AND partner_id = @partnerId
                     RETURNING enrollment_pk
                     """,

@@ -62,6 +62,7 @@ public abstract partial class Store
     protected const long MigrationLock = 0x5052_4F53_5045_4354; // "PROSPECT"
     protected const long AnniversaryLock = MigrationLock + 1;
     protected const long IngestLock = MigrationLock + 2;
+    protected const long IndexerLock = MigrationLock + 3;
 
     /// <summary>
     /// Keeps processes sharing the database apart for the length of <paramref name="transaction"/>: migrators,

@@ -4,14 +4,36 @@ namespace ProspectEvents.Storage;
 
 public abstract partial class Store
 {
-    public sealed record Counts(long Partners, long Enrollments, long MonitoredProspects);
+    public sealed record Counts(long Partners, long Enrollments, long MonitoredProspects, long Events, long EventMatches, long UnindexedEnrollments);
 
-    /// <summary>Operator counts; a prospect in two enrollments counts twice, an expired one not at all.</summary>
+    /// <summary>
+    /// Operator counts; a prospect in two enrollments counts twice, an expired one not at all. Unindexed enrollments
+    /// are those the fan-out indexer has yet to reach (see <see cref="IndexEnrollmentsAsync"/>).
+    /// </summary>
     public Task<Counts> CountsAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         ReadAsync(c => c.QuerySingleAsync<Counts>(new CommandDefinition(
             """
             SELECT (SELECT COUNT(*) FROM partners) AS Partners,
                    (SELECT COUNT(*) FROM enrollments) AS Enrollments,
-                   (SELECT COUNT(*) FROM enrollment_prospects WHERE expires_at IS NULL OR expires_at > @now) AS MonitoredProspects
+                   (SELECT COUNT(*) FROM enrollment_prospects WHERE expires_at IS NULL OR expires_at > @now) AS MonitoredProspects,
+                   (SELECT COUNT(*) FROM events) AS Events,
+                   (SELECT COUNT(*) FROM event_matches) AS EventMatches,
+                   (SELECT COUNT(*) FROM enrollments WHERE unindexed = 1) AS UnindexedEnrollments
             """, new { now = ToUnixMs(now) }, cancellationToken: cancellationToken)), cancellationToken);
+
+    /// <summary>A stored event and the number of enrollments it matched when it was detected.</summary>
+    public sealed record MatchedEvent(string EventId, string EventName, string ProspectId, DateTimeOffset DetectedAt, long Matches);
+
+    /// <summary>The <paramref name="limit"/> latest detected events, newest first, with their match counts.</summary>
+    public Task<List<MatchedEvent>> RecentEventsAsync(int limit, CancellationToken cancellationToken) =>
+        ReadAsync(async c =>
+        {
+            var rows = await c.QueryAsync<(string EventId, string EventName, byte[] ProspectId, long DetectedAt, long Matches)>(new CommandDefinition(
+                """
+                SELECT ev.event_id, ev.event_name, ev.prospect_id, ev.detected_at,
+                       (SELECT COUNT(*) FROM event_matches m WHERE m.event_id = ev.event_id)
+                FROM events ev ORDER BY ev.detected_at DESC, ev.event_id DESC LIMIT @limit
+                """, new { limit }, cancellationToken: cancellationToken));
+            return rows.Select(r => new MatchedEvent(r.EventId, r.EventName, ProspectId.ToHex(r.ProspectId), DateTimeOffset.FromUnixTimeMilliseconds(r.DetectedAt), r.Matches)).ToList();
+        }, cancellationToken);
 }

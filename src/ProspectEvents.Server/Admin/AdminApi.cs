@@ -18,7 +18,8 @@ public static class AdminApi
         group.MapPost("/observations", IngestObservations)
             .WithSummary("Ingest profile observations")
             .WithDescription("NDJSON body (optionally gzipped), streamed: any size. Answers the counts and the first rejected lines with their numbers.");
-        group.MapGet("/stats", Stats).WithSummary("Counts of partners, enrollments and monitored prospects");
+        group.MapGet("/stats", Stats).WithSummary("Counts, and the latest events with their enrollment matches")
+            .WithDescription("Counts of partners, enrollments, monitored prospects, events and event-enrollment matches; the fan-out indexer's backlog; the latest events, each with the number of active enrollments it matched when it was detected.");
         return group;
     }
 
@@ -73,7 +74,10 @@ public static class AdminApi
     private static async Task<Ok<AdminStats>> Stats(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
     {
         var counts = await store.CountsAsync(clock.GetUtcNow(), cancellationToken);
-        return TypedResults.Ok(new AdminStats(ResponseContext.For(http), store.Provider, counts.Partners, counts.Enrollments, counts.MonitoredProspects));
+        var recent = await store.RecentEventsAsync(AdminStats.MaxRecentEvents, cancellationToken);
+        return TypedResults.Ok(new AdminStats(ResponseContext.For(http), store.Provider, counts.Partners, counts.Enrollments, counts.MonitoredProspects,
+            counts.Events, counts.EventMatches, counts.UnindexedEnrollments,
+            recent.Select(e => new RecentEventView(e.EventId, e.EventName, e.ProspectId, e.DetectedAt, e.Matches)).ToList()));
     }
 
     private static KeyScope ReadScope(BodyValidator validator)

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using ProspectEvents.Server.Http;
 
@@ -12,7 +13,17 @@ public sealed record PartnerCreated(ResponseContext ResponseContext, string Part
 
 public sealed record KeyCreated(ResponseContext ResponseContext, string PartnerId, string KeyId, string ApiKey, string Scope);
 
-public sealed record AdminStats(ResponseContext ResponseContext, string StorageProvider, long Partners, long Enrollments, long MonitoredProspects);
+public sealed record AdminStats(
+    ResponseContext ResponseContext, string StorageProvider, long Partners, long Enrollments, long MonitoredProspects, long Events,
+    [property: Description("Event-enrollment pairs matched at detection; each is owed one webhook delivery.")] long EventMatches,
+    [property: Description("Enrollments the fan-out indexer has not reached yet; matching reads them directly, so a backlog only slows it.")] long UnindexedEnrollments,
+    [property: Description("The latest events detected, newest first (at most 20).")] IReadOnlyList<RecentEventView> RecentEvents)
+{
+    public const int MaxRecentEvents = 20;
+}
+
+/// <summary>An event and the number of active enrollments it matched when it was detected.</summary>
+public sealed record RecentEventView(string EventId, string EventName, string ProspectId, DateTimeOffset DetectedAt, long Matches);
 
 public sealed record HealthStatus(string Status);
 

@@ -6,6 +6,7 @@ using ProspectEvents.Server.Anniversaries;
 using ProspectEvents.Server.Auth;
 using ProspectEvents.Server.Enrollments;
 using ProspectEvents.Server.Events;
+using ProspectEvents.Server.Fanout;
 using ProspectEvents.Server.Http;
 using ProspectEvents.Storage;
 
@@ -24,7 +25,8 @@ public static class ServerApp
         builder.AddPartnerApi();
         builder.AddApiDocs();
         configure?.Invoke(builder);
-        builder.AddAnniversaries(); // after configure: it reads Roles, which tests may set
+        builder.AddAnniversaries(); // after configure: these read Roles, which tests may set
+        builder.AddFanout();
 
         var app = builder.Build();
         app.UseMiddleware<CorrelationMiddleware>();
@@ -72,6 +74,12 @@ public static class ServerApp
             .ValidateOnStart();
         builder.Services.AddSingleton<AnniversaryScheduler>();
         if (Roles.Has(builder.Configuration, Roles.Scheduler)) builder.Services.AddHostedService(sp => sp.GetRequiredService<AnniversaryScheduler>());
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddFanout(this WebApplicationBuilder builder)
+    {
+        if (Roles.Has(builder.Configuration, Roles.Scheduler)) builder.Services.AddHostedService<EnrollmentIndexer>();
         return builder;
     }
 

@@ -78,6 +78,17 @@ public sealed class ApiDescriptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public void TheStatsListTheLatestEventsWithTheirMatchCounts()
+    {
+        var stats = Resolve(_document.GetProperty("paths").GetProperty("/v1/admin/stats").GetProperty("get").GetProperty("responses").GetProperty("200")
+            .GetProperty("content").GetProperty("application/json").GetProperty("schema")).GetProperty("properties");
+        Assert.True(stats.TryGetProperty("event_matches", out _));
+        Assert.True(stats.TryGetProperty("unindexed_enrollments", out _));
+        var recent = Resolve(stats.GetProperty("recent_events").GetProperty("items")).GetProperty("properties");
+        Assert.Equal(["detected_at", "event_id", "event_name", "matches", "prospect_id"], recent.EnumerateObject().Select(p => p.Name).Order());
+    }
+
+    [Fact]
     public void TheApiKeyHeaderIsTheSecurityScheme()
     {
         var scheme = _document.GetProperty("components").GetProperty("securitySchemes").GetProperty("api_key");

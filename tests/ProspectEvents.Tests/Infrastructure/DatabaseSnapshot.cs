@@ -9,6 +9,9 @@ public static class DatabaseSnapshot
 {
     private static readonly string[] Tables = ["partners", "api_keys", "enrollments", "enrollment_prospects"];
 
+    // Written by the background fan-out indexer at any time, not by requests.
+    private const string IndexerColumn = "unindexed";
+
     public static async Task<string> TakeAsync(Store store)
     {
         var text = new StringBuilder();
@@ -23,6 +26,7 @@ public static class DatabaseSnapshot
             {
                 for (var i = 0; i < reader.FieldCount; i++)
                 {
+                    if (reader.GetName(i) == IndexerColumn) continue;
                     var value = reader.GetValue(i);
                     text.Append(value is byte[] bytes ? Convert.ToHexString(bytes) : Convert.ToString(value, CultureInfo.InvariantCulture)).Append('|');
                 }
