@@ -1,16 +1,15 @@
 namespace ProspectEvents.Detection;
 
 /// <summary>
-/// One profile snapshot of one prospect (DESIGN.md §4). Every field but the id and the time may be null,
-/// which means unknown, never "changed to nothing".
+/// One profile snapshot of one prospect (DESIGN.md §4): the fields detection uses. Every field but the id and the
+/// time may be null, which means unknown, never "changed to nothing". (The feed's job_department and
+/// job_seniority_level are checked for type and otherwise ignored: no rule reads them.)
 /// </summary>
 public sealed record Observation(
     string ProspectId,
     DateTimeOffset ObservedAt,
     string? FullName = null,
     string? JobTitle = null,
-    string? JobDepartment = null,
-    string? JobSeniorityLevel = null,
     string? CompanyId = null,
     string? CompanyName = null,
     string? CompanyDomain = null,

@@ -16,6 +16,8 @@ public static class ObservationParser
         "company_id", "company_name", "company_domain", "job_start_date", "linkedin_url",
     ];
 
+    private const int Department = 4, Seniority = 5;
+
     // The names as UTF-8, so matching a property compares bytes instead of transcoding a string per comparison.
     private static readonly byte[][] Utf8Fields = [.. Fields.Select(System.Text.Encoding.UTF8.GetBytes)];
 
@@ -38,9 +40,10 @@ public static class ObservationParser
                     reader.Skip();
                     continue;
                 }
-                if (index == 1) observedAt = UtcTime(ref reader);
+                if (index == 1 && (observedAt = UtcTime(ref reader)) is not null) continue;
                 switch (reader.TokenType)
                 {
+                    case JsonTokenType.String when index is Department or Seniority: break; // no rule reads them: don't allocate
                     case JsonTokenType.String: values[index] = reader.GetString(); break;
                     case JsonTokenType.Null: values[index] = null; break;
                     default: return Fail($"{Fields[index]} must be a string or null, not {Describe(reader.TokenType)}", out error);
@@ -77,7 +80,7 @@ public static class ObservationParser
             if (!JobStartDate.TryParse(startText, out var parsed)) return Fail($"job_start_date must be YYYY-MM-DD or YYYY-MM, not '{startText}'", out error);
             start = parsed;
         }
-        observation = new Observation(prospectId, observedAt.ToUniversalTime(), Known(values[2]), Known(values[3]), Known(values[4]), Known(values[5]),
+        observation = new Observation(prospectId, observedAt.ToUniversalTime(), Known(values[2]), Known(values[3]),
             companyId?.ToLowerInvariant(), Known(values[7]), Known(values[8]), start, Known(values[10]));
         error = null;
         return true;
