@@ -10,7 +10,7 @@ namespace ProspectEvents.Storage;
 public sealed class IngestBatch
 {
     /// <summary>A prospect the cache cannot judge: unknown (<see cref="Known"/> null), or an observation that is neither stale nor a repeat.</summary>
-    internal sealed record Pending(ProspectKey Key, CachedProspect? Known, ArraySegment<Observation> Observations);
+    internal sealed record Pending(ProspectKey Key, CachedProspect? Known, ArraySegment<Observation> Observations, ArraySegment<Fingerprint> Fingerprints);
 
     private readonly Order[] _order;
     private readonly Observation[] _observations;
@@ -63,7 +63,7 @@ public sealed class IngestBatch
 
             if (!cache.TryGet(key, out var known))
             {
-                pending.Add(new Pending(key, null, new ArraySegment<Observation>(_observations, start, end - start)));
+                pending.Add(new Pending(key, null, new(_observations, start, end - start), new(_fingerprints, start, end - start)));
                 start = end;
                 continue;
             }
@@ -75,7 +75,7 @@ public sealed class IngestBatch
                 else if (current.Fingerprint.IsRepeatedBy(_fingerprints[at])) current = current with { ObservedAtMs = _order[at].ObservedAtMs };
                 else break;
             }
-            if (at < end) pending.Add(new Pending(key, current, new ArraySegment<Observation>(_observations, at, end - at)));
+            if (at < end) pending.Add(new Pending(key, current, new(_observations, at, end - at), new(_fingerprints, at, end - at)));
             else if (current != known) entries.Add(new LogEntry(key, current));
             start = end;
         }

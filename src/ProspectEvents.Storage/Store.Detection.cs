@@ -95,7 +95,9 @@ public abstract partial class Store
                 if (state is null) continue;
                 if (before is null) added.Add(new StateRow(statePk, id, state));
                 else if (state != before with { ObservedAt = state.ObservedAt }) changed.Add(new StateRow(statePk, id, state));
-                entries.Add(new LogEntry(prospect.Key, new CachedProspect(ToUnixMs(state.ObservedAt), checked((int)statePk), Fingerprint.Of(state))));
+                // A first sight's state is its one observation, fingerprint included: no need to normalize it again.
+                var fingerprint = before is null && prospect.Observations.Count == 1 ? prospect.Fingerprints[0] : Fingerprint.Of(state);
+                entries.Add(new LogEntry(prospect.Key, new CachedProspect(ToUnixMs(state.ObservedAt), checked((int)statePk), fingerprint)));
                 foreach (var found in events)
                 {
                     if (await InsertEventAsync(connection, transaction, ProspectId.ToBytes(id), found, detectedAt, cancellationToken) == 1) inserted.Add(found.EventId);

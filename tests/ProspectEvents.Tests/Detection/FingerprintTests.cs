@@ -90,4 +90,16 @@ public sealed class FingerprintTests
             state = detection.State;
         }
     }
+
+    /// <summary>Ingest reuses a first observation's fingerprint as its new state's.</summary>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void AFirstObservationHasTheFingerprintOfTheStateItBecomes(int seed)
+    {
+        var random = new Random(seed);
+        T Any<T>(T[] values) => values[random.Next(values.Length)];
+        var observation = new Observation(Dana, Day1, Any(Names), Any(Titles), CompanyId: Any(CompanyIds), CompanyName: Any(Companies),
+            CompanyDomain: Any(Domains), JobStartDate: Any(Starts), LinkedinUrl: Any(Names));
+        Assert.Equal(Fingerprint.Of(observation), Fingerprint.Of(ChangeDetector.Apply(null, observation).State));
+    }
 }
