@@ -7,7 +7,7 @@ namespace ProspectEvents.Tests.Ingest;
 
 /// <summary>
 /// Durability: an ingest killed (SIGKILL) at random moments and simply run again ends with exactly the events
-/// of a clean run — none lost, none doubled. Runs the real executable, once per backend.
+/// and enrollment matches of a clean run — none lost, none doubled. Runs the real executable, once per backend.
 /// </summary>
 public abstract class IngestCrashContract(Backend backend)
 {
@@ -15,15 +15,15 @@ public abstract class IngestCrashContract(Backend backend)
     private const int Snapshots = 3;
 
     [Fact]
-    public async Task AnIngestKilledAtRandomMomentsAndRerunEndsWithTheEventsOfACleanRun()
+    public async Task AnIngestKilledAtRandomMomentsAndRerunEndsWithTheEventsAndMatchesOfACleanRun()
     {
         var feed = Path.Combine(Path.GetTempPath(), $"crash-feed-{Guid.NewGuid():N}.ndjson");
         await File.WriteAllTextAsync(feed, BuildFeed(new Random(7)));
 
-        var clean = await TestStorage.CreateAsync(backend);
+        var clean = await EnrolledStorageAsync();
         Assert.Equal(0, (await RunIngestAsync(clean, feed, killAfter: null)).ExitCode);
 
-        var crashed = await TestStorage.CreateAsync(backend);
+        var crashed = await EnrolledStorageAsync();
         var random = new Random(11);
         var kills = 0;
         for (var attempt = 0; attempt < 3; attempt++)
@@ -38,7 +38,26 @@ public abstract class IngestCrashContract(Backend backend)
         var expected = await EventsAsync(clean);
         Assert.True(expected.Count > 1_000, $"The clean run found only {expected.Count} events");
         Assert.Equal(expected, await EventsAsync(crashed));
+        var matches = await MatchesAsync(clean);
+        Assert.True(matches.Count > 500, $"The clean run made only {matches.Count} matches");
+        Assert.Equal(matches, await MatchesAsync(crashed));
         Assert.Equal(await StateCountAsync(clean), await StateCountAsync(crashed));
+    }
+
+    /// <summary>A fresh database where every other prospect is enrolled for company and role changes, 20 to an enrollment.</summary>
+    private async Task<StorageOptions> EnrolledStorageAsync()
+    {
+        var storage = await TestStorage.CreateAsync(backend);
+        await using var store = Store.Create(storage);
+        await store.MigrateAsync(TimeProvider.System, CancellationToken.None);
+        var partner = await store.CreatePartnerAsync("crash", KeyScope.Partner, DateTimeOffset.UtcNow, CancellationToken.None);
+        var n = 0;
+        foreach (var chunk in Enumerable.Range(1, Prospects).Where(i => i % 2 == 0).Select(Feed.Id).Chunk(20))
+        {
+            await store.UpsertEnrollmentAsync(partner.PartnerId, new EnrollmentRequest($"crash_{n++}", EventTypes.ProspectChangedCompany | EventTypes.ProspectChangedRole, chunk, null),
+                DateTimeOffset.UtcNow, CancellationToken.None);
+        }
+        return storage;
     }
 
     private static string BuildFeed(Random random)
@@ -78,26 +97,27 @@ public abstract class IngestCrashContract(Backend backend)
         return (process.ExitCode, false);
     }
 
-    private static async Task<List<string>> EventsAsync(StorageOptions storage)
+    private static Task<List<string>> EventsAsync(StorageOptions storage) =>
+        RowsAsync(storage, "SELECT event_id, event_name, event_time, observed_at, data FROM events ORDER BY event_id");
+
+    private static Task<List<string>> MatchesAsync(StorageOptions storage) =>
+        RowsAsync(storage, "SELECT event_id, enrollment_key FROM event_matches ORDER BY event_id, enrollment_key");
+
+    /// <summary>Each row of <paramref name="sql"/> as its values joined by <c>|</c>.</summary>
+    private static async Task<List<string>> RowsAsync(StorageOptions storage, string sql)
     {
         await using var store = Store.Create(storage);
         await using var connection = await store.OpenConnectionAsync(CancellationToken.None);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT event_id, event_name, event_time, observed_at, data FROM events ORDER BY event_id";
+        command.CommandText = sql;
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new List<string>();
-        while (await reader.ReadAsync()) rows.Add($"{reader.GetString(0)}|{reader.GetString(1)}|{reader.GetInt64(2)}|{reader.GetInt64(3)}|{reader.GetString(4)}");
+        while (await reader.ReadAsync())
+            rows.Add(string.Join('|', Enumerable.Range(0, reader.FieldCount).Select(i => Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
         return rows;
     }
 
-    private static async Task<long> StateCountAsync(StorageOptions storage)
-    {
-        await using var store = Store.Create(storage);
-        await using var connection = await store.OpenConnectionAsync(CancellationToken.None);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM prospect_states";
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private static Task<List<string>> StateCountAsync(StorageOptions storage) => RowsAsync(storage, "SELECT COUNT(*) FROM prospect_states");
 }
 
 public sealed class SqliteIngestCrashTests() : IngestCrashContract(Backend.Sqlite);
