@@ -80,7 +80,9 @@ public static class ChangeDetector
     {
         var events = new List<CareerEvent>();
         var stale = 0;
-        foreach (var observation in observations.OrderBy(o => o.ObservedAt))
+        // Ingest hands them over sorted already; sorting again would allocate for each of a million prospects.
+        IEnumerable<Observation> ordered = observations is IReadOnlyList<Observation> list && IsSorted(list) ? list : observations.OrderBy(o => o.ObservedAt);
+        foreach (var observation in ordered)
         {
             var detection = Apply(state, observation);
             state = detection.State;
@@ -88,6 +90,15 @@ public static class ChangeDetector
             if (detection.Event is { } found) events.Add(found);
         }
         return (state, events, stale);
+    }
+
+    private static bool IsSorted(IReadOnlyList<Observation> observations)
+    {
+        for (var i = 1; i < observations.Count; i++)
+        {
+            if (observations[i].ObservedAt < observations[i - 1].ObservedAt) return false;
+        }
+        return true;
     }
 
     /// <summary>True when every job field of the observation is unknown or, to the letter, what the state holds.</summary>
