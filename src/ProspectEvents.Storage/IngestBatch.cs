@@ -16,12 +16,14 @@ public sealed class IngestBatch
     private readonly Observation[] _observations;
     private readonly Fingerprint[] _fingerprints;
 
-    private readonly record struct Order(ProspectKey Key, long ObservedAtMs) : IComparable<Order>
+    // Ties (one prospect, one time) keep input order, as a stable sort would: the first is applied, the rest are stale.
+    private readonly record struct Order(ProspectKey Key, long ObservedAtMs, int Index) : IComparable<Order>
     {
         public int CompareTo(Order other)
         {
             var c = Key.CompareTo(other.Key);
-            return c != 0 ? c : ObservedAtMs.CompareTo(other.ObservedAtMs);
+            if (c == 0) c = ObservedAtMs.CompareTo(other.ObservedAtMs);
+            return c != 0 ? c : Index.CompareTo(other.Index);
         }
     }
 
@@ -37,7 +39,7 @@ public sealed class IngestBatch
         for (var i = 0; i < sorted.Length; i++)
         {
             sorted[i] = observations[i];
-            order[i] = new Order(ProspectKey.FromHex(sorted[i].ProspectId), sorted[i].ObservedAt.ToUnixTimeMilliseconds());
+            order[i] = new Order(ProspectKey.FromHex(sorted[i].ProspectId), sorted[i].ObservedAt.ToUnixTimeMilliseconds(), i);
         }
         Array.Sort(order, sorted);
         var fingerprints = new Fingerprint[sorted.Length];

@@ -58,23 +58,25 @@ public abstract partial class Store
 
     private async Task<ProspectCache> LoadCacheAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
+        // A row of another fingerprint version (say, an older process still ingesting during a rolling upgrade) may
+        // hold a change the other rows' fingerprints don't know: then trust no fingerprint of the log, only its times.
+        var mixed = await CountAsync(connection, transaction, $"SELECT COUNT(*) FROM observation_log WHERE fingerprint_version <> {Fingerprint.Version}", cancellationToken) > 0;
         bool based;
-        await using (var first = Command(connection, transaction, "SELECT kind, fingerprint_version FROM observation_log ORDER BY seq LIMIT 1"))
+        await using (var first = Command(connection, transaction, "SELECT kind FROM observation_log ORDER BY seq LIMIT 1"))
         await using (var reader = await first.ExecuteReaderAsync(cancellationToken))
-            based = await reader.ReadAsync(cancellationToken) && reader.GetString(0) == BaseRow && reader.GetInt32(1) == Fingerprint.Version;
-        // Without a usable base, start from the states and fold the log over them (only its times, where its
-        // fingerprints are of another version).
+            based = !mixed && await reader.ReadAsync(cancellationToken) && reader.GetString(0) == BaseRow;
+        // Without a usable base, start from the states (every prospect has one) and fold the log over them.
         var cache = based
             ? new ProspectCache(await CountAsync(connection, transaction, $"SELECT COALESCE(SUM(length(entries)), 0) / {LogEntry.Size} FROM observation_log WHERE kind = '{BaseRow}'", cancellationToken))
             : await LoadStatesIntoCacheAsync(connection, transaction, cancellationToken);
 
-        await using var command = Command(connection, transaction, "SELECT seq, kind, fingerprint_version, entries FROM observation_log ORDER BY seq");
+        await using var command = Command(connection, transaction, "SELECT seq, kind, entries FROM observation_log ORDER BY seq");
         await using var rows = await command.ExecuteReaderAsync(cancellationToken);
         while (await rows.ReadAsync(cancellationToken))
         {
-            var entries = rows.GetFieldValue<byte[]>(3);
-            if (rows.GetInt32(2) == Fingerprint.Version) cache.Apply(entries);
-            else ApplyTimesOnly(cache, entries);
+            var entries = rows.GetFieldValue<byte[]>(2);
+            if (mixed) ApplyTimesOnly(cache, entries);
+            else cache.Apply(entries);
             if (rows.GetString(1) == BaseRow) cache.BaseBytes += entries.Length;
             else cache.TailBytes += entries.Length;
             cache.LastSeq = rows.GetInt64(0);
@@ -123,11 +125,35 @@ public abstract partial class Store
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Replaces the whole log by a base of the cache once the rows since the last base outgrow it.</summary>
+    /// <summary>
+    /// Replaces the whole log by a base of the cache once the rows since the last base outgrow it. Called after a
+    /// batch committed, so a failure here must not fail that batch: the cache is dropped (the next batch reloads it)
+    /// and the next batch tries again.
+    /// </summary>
     private async Task CompactLogIfDueAsync(CancellationToken cancellationToken)
     {
         if (_cache is not { } due || due.TailBytes < Math.Max(due.BaseBytes, MinimumCompactionBytes)) return;
-        var lastSeq = await WriteAsync(async (connection, transaction) =>
+        long lastSeq;
+        try
+        {
+            lastSeq = await CompactLogAsync(cancellationToken);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            _cache = null;
+            return;
+        }
+        // Only a committed base moves the cache on.
+        if (_cache is { } compacted)
+        {
+            compacted.LastSeq = lastSeq;
+            compacted.BaseBytes = (long)compacted.Count * LogEntry.Size;
+            compacted.TailBytes = 0;
+        }
+    }
+
+    private Task<long> CompactLogAsync(CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
         {
             await LockAsync(connection, transaction, IngestLock, cancellationToken);
             var cache = await SyncCacheAsync(connection, transaction, cancellationToken);
@@ -149,12 +175,4 @@ public abstract partial class Store
             }
             return seq;
         }, cancellationToken);
-        // Only a committed base moves the cache on.
-        if (_cache is { } compacted)
-        {
-            compacted.LastSeq = lastSeq;
-            compacted.BaseBytes = (long)compacted.Count * LogEntry.Size;
-            compacted.TailBytes = 0;
-        }
-    }
 }

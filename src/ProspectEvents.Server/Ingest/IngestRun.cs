@@ -38,6 +38,36 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
     public async Task<IngestSummary> RunAsync(Stream input, CancellationToken cancellationToken)
     {
         _elapsed.Start();
+        try
+        {
+            await ReadAllAsync(input, cancellationToken);
+            await FlushAsync(cancellationToken);
+            while (_inFlight.Count > 0) await CollectAsync();
+        }
+        catch
+        {
+            // Whatever failed, no batch may still be writing once the caller hears of it (the verb disposes the
+            // store next, and an HTTP client must not see an error while later batches go on committing).
+            foreach (var writing in _inFlight)
+            {
+                try
+                {
+                    await writing;
+                }
+                catch (Exception)
+                {
+                    // A later batch fails for the same reason, or because the earlier one did: one error is reported.
+                }
+            }
+            throw;
+        }
+        var summary = Summary();
+        Progress?.Invoke(summary);
+        return summary;
+    }
+
+    private async Task ReadAllAsync(Stream input, CancellationToken cancellationToken)
+    {
         var lastProgress = TimeSpan.Zero;
         var reader = await DecompressedAsync(PipeReader.Create(input), cancellationToken);
         bool? json = null;
@@ -63,11 +93,6 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
             }
         }
         await reader.CompleteAsync();
-        await FlushAsync(cancellationToken);
-        while (_inFlight.Count > 0) await CollectAsync();
-        var summary = Summary();
-        Progress?.Invoke(summary);
-        return summary;
     }
 
     private IngestSummary Summary() => new(_observations, _rejected, _stale, _events, Math.Round(_elapsed.Elapsed.TotalSeconds, 3), _rejectedLines);

@@ -81,7 +81,11 @@ public static class ObservationParser
             if (!JobStartDate.TryParse(startText, out var parsed)) return Fail($"job_start_date must be YYYY-MM-DD or YYYY-MM, not '{startText}'", out error);
             start = parsed;
         }
-        observation = new Observation(prospectId, observedAt.ToUniversalTime(), Known(values[2]), Known(values[3]),
+        // Times are kept to the millisecond, as stored: finer digits would order observations that ingest (which
+        // compares stored milliseconds) takes for simultaneous.
+        var utc = observedAt.ToUniversalTime();
+        utc = utc.AddTicks(-(utc.Ticks % TimeSpan.TicksPerMillisecond));
+        observation = new Observation(prospectId, utc, Known(values[2]), Known(values[3]),
             companyId?.ToLowerInvariant(), Known(values[7]), Known(values[8]), start, Known(values[10]));
         error = null;
         return true;

@@ -100,6 +100,29 @@ public abstract class ObservationLogContract(Backend backend) : IAsyncLifetime
         Assert.Equal((0L, 2L), await IngestElsewhereAsync(Snapshot("2026-10-01T00:00:00Z", "Globex")));
         Assert.Equal((1L, 0L), await IngestElsewhereAsync(Snapshot("2026-12-01T00:00:00Z", "Globex")));
     }
+
+    [Fact]
+    public async Task ALogRowOfAnotherFingerprintVersionMakesAProcessTrustTheStatesOverTheLog()
+    {
+        await IngestHereAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        Assert.Equal((1L, 0L), await IngestHereAsync(Snapshot("2026-10-01T00:00:00Z", "Globex")));
+        // As if an older process (another fingerprint version) had written the move: the first row's fingerprints
+        // still say Acme, and only the states know better.
+        await ExecuteAsync("UPDATE observation_log SET fingerprint_version = 0 WHERE seq = (SELECT MAX(seq) FROM observation_log)");
+
+        Assert.Equal((1L, 0L), await IngestElsewhereAsync(Snapshot("2026-11-01T00:00:00Z", "Acme")));
+    }
+
+    [Fact]
+    public async Task ObservationsOfOneProspectWithinOneMillisecondAreOneSnapshotAndTheFirstLineCounts()
+    {
+        await IngestHereAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+
+        Assert.Equal((0L, 1L), await IngestHereAsync(Feed.Lines(
+            Feed.Line(Feed.Dana, "2026-10-01T00:00:00.0002Z", "Acme"), Feed.Line(Feed.Dana, "2026-10-01T00:00:00.0007Z", "Globex"))));
+        Assert.Equal((1L, 1L), await IngestHereAsync(Feed.Lines(
+            Feed.Line(Feed.Dana, "2026-11-01T00:00:00.0007Z", "Globex"), Feed.Line(Feed.Dana, "2026-11-01T00:00:00.0002Z", "Acme"))));
+    }
 }
 
 public sealed class SqliteObservationLogTests() : ObservationLogContract(Backend.Sqlite);
