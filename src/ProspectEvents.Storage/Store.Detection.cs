@@ -119,7 +119,13 @@ public abstract partial class Store
     private readonly record struct StateRow(long StatePk, string ProspectId, ProspectState State);
 
     private const int StateChunk = 250;
-    private const int StateRowsPerStatement = 25;
+    private const int MaxStateRowsPerStatement = 25;
+
+    /// <summary>
+    /// State rows written per statement: many saves PostgreSQL round trips. SQLite overrides it: it binds each named
+    /// parameter by scanning the statement's names, so a statement's binding cost grows with the square of its size.
+    /// </summary>
+    protected virtual int StateRowsPerStatement => MaxStateRowsPerStatement;
 
     private static readonly string LoadStatesSql =
         $"SELECT state_pk, {StateColumns} FROM prospect_states WHERE state_pk IN ({string.Join(", ", Enumerable.Range(0, StateChunk).Select(i => $"@p{i}"))})";
@@ -205,8 +211,8 @@ public abstract partial class Store
     private static string StateValues(int rows) =>
         string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@k{i}, @i{i}, @a{i}, @n{i}, @t{i}, @c{i}, @cn{i}, @cd{i}, @s{i}, @u{i})"));
 
-    private static readonly string?[] InsertStatesSqlByRows = new string?[StateRowsPerStatement + 1];
-    private static readonly string?[] UpdateStatesSqlByRows = new string?[StateRowsPerStatement + 1];
+    private static readonly string?[] InsertStatesSqlByRows = new string?[MaxStateRowsPerStatement + 1];
+    private static readonly string?[] UpdateStatesSqlByRows = new string?[MaxStateRowsPerStatement + 1];
 
     private static string InsertStatesSql(int rows) => InsertStatesSqlByRows[rows] ??=
         $"INSERT INTO prospect_states (state_pk, prospect_id, {StateColumns}) VALUES {StateValues(rows)}";
