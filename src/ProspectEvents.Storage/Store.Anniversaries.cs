@@ -28,12 +28,12 @@ public abstract partial class Store
                 while (await reader.ReadAsync(cancellationToken)) due.Add(((byte[])reader.GetValue(0), ReadState(reader, 1)));
             }
 
-            var inserted = new List<string>();
+            var found = new List<(byte[] ProspectId, CareerEvent Event)>();
             foreach (var (id, state) in due)
             {
-                if (Anniversaries.On(ProspectId.ToHex(id), state, day) is { } anniversary
-                    && await InsertEventAsync(connection, transaction, id, anniversary, now, cancellationToken) == 1) inserted.Add(anniversary.EventId);
+                if (Anniversaries.On(ProspectId.ToHex(id), state, day) is { } anniversary) found.Add((id, anniversary));
             }
+            var inserted = await InsertEventsAsync(connection, transaction, found, now, cancellationToken);
             await MatchEventsAsync(connection, transaction, inserted, cancellationToken);
             await using (var record = Command(connection, transaction,
                 "INSERT INTO anniversary_sweeps (day, ran_at) VALUES (@day, @now) ON CONFLICT (day) DO UPDATE SET ran_at = excluded.ran_at"))

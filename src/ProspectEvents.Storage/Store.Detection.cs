@@ -63,7 +63,7 @@ public abstract partial class Store
         List<IngestBatch.Pending> pending, List<LogEntry> entries, DateTimeOffset detectedAt, CancellationToken cancellationToken)
     {
         var stale = 0;
-        var inserted = new List<string>();
+        var detected = new List<(byte[] ProspectId, CareerEvent Event)>();
         var nextStatePk = 0L; // read from the table at the first new prospect
         // States are read and written a chunk of prospects per statement: per-row statements cost more than the rows.
         foreach (var chunk in pending.Chunk(StateChunk))
@@ -98,15 +98,12 @@ public abstract partial class Store
                 // A first sight's state is its one observation, fingerprint included: no need to normalize it again.
                 var fingerprint = before is null && prospect.Observations.Count == 1 ? prospect.Fingerprints[0] : Fingerprint.Of(state);
                 entries.Add(new LogEntry(prospect.Key, new CachedProspect(ToUnixMs(state.ObservedAt), checked((int)statePk), fingerprint)));
-                foreach (var found in events)
-                {
-                    if (await InsertEventAsync(connection, transaction, ProspectId.ToBytes(id), found, detectedAt, cancellationToken) == 1) inserted.Add(found.EventId);
-                }
+                foreach (var found in events) detected.Add((ProspectId.ToBytes(id), found));
             }
             await SaveStatesAsync(connection, transaction, added, InsertStatesSql, cancellationToken);
             await SaveStatesAsync(connection, transaction, changed, UpdateStatesSql, cancellationToken);
         }
-        return (stale, inserted);
+        return (stale, await InsertEventsAsync(connection, transaction, detected, detectedAt, cancellationToken));
     }
 
     private async Task<long> NextStatePkAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
@@ -119,13 +116,14 @@ public abstract partial class Store
     private readonly record struct StateRow(long StatePk, string ProspectId, ProspectState State);
 
     private const int StateChunk = 250;
-    private const int MaxStateRowsPerStatement = 25;
+    private const int MaxRowsPerStatement = 25;
 
     /// <summary>
-    /// State rows written per statement: many saves PostgreSQL round trips. SQLite overrides it: it binds each named
-    /// parameter by scanning the statement's names, so a statement's binding cost grows with the square of its size.
+    /// State and event rows written per statement: many saves PostgreSQL round trips. SQLite overrides it: it binds
+    /// each named parameter by scanning the statement's names, so a statement's binding cost grows with the square of
+    /// its size.
     /// </summary>
-    protected virtual int StateRowsPerStatement => MaxStateRowsPerStatement;
+    protected virtual int RowsPerStatement => MaxRowsPerStatement;
 
     private static readonly string LoadStatesSql =
         $"SELECT state_pk, {StateColumns} FROM prospect_states WHERE state_pk IN ({string.Join(", ", Enumerable.Range(0, StateChunk).Select(i => $"@p{i}"))})";
@@ -178,12 +176,12 @@ public abstract partial class Store
             JobStartDate.TryParse(Text(6), out var start) ? start : null, Text(7));
     }
 
-    /// <summary>Writes states <see cref="StateRowsPerStatement"/> rows per statement, the remainder one by one: two statements to prepare.</summary>
+    /// <summary>Writes states <see cref="RowsPerStatement"/> rows per statement, the remainder one by one: two statements to prepare.</summary>
     private async Task SaveStatesAsync(DbConnection connection, DbTransaction transaction, List<StateRow> rows, Func<int, string> sql, CancellationToken cancellationToken)
     {
         var at = 0;
-        for (; at + StateRowsPerStatement <= rows.Count; at += StateRowsPerStatement)
-            await SaveStatesAsync(connection, transaction, rows, at, StateRowsPerStatement, sql, cancellationToken);
+        for (; at + RowsPerStatement <= rows.Count; at += RowsPerStatement)
+            await SaveStatesAsync(connection, transaction, rows, at, RowsPerStatement, sql, cancellationToken);
         for (; at < rows.Count; at++) await SaveStatesAsync(connection, transaction, rows, at, 1, sql, cancellationToken);
     }
 
@@ -211,8 +209,8 @@ public abstract partial class Store
     private static string StateValues(int rows) =>
         string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@k{i}, @i{i}, @a{i}, @n{i}, @t{i}, @c{i}, @cn{i}, @cd{i}, @s{i}, @u{i})"));
 
-    private static readonly string?[] InsertStatesSqlByRows = new string?[MaxStateRowsPerStatement + 1];
-    private static readonly string?[] UpdateStatesSqlByRows = new string?[MaxStateRowsPerStatement + 1];
+    private static readonly string?[] InsertStatesSqlByRows = new string?[MaxRowsPerStatement + 1];
+    private static readonly string?[] UpdateStatesSqlByRows = new string?[MaxRowsPerStatement + 1];
 
     private static string InsertStatesSql(int rows) => InsertStatesSqlByRows[rows] ??=
         $"INSERT INTO prospect_states (state_pk, prospect_id, {StateColumns}) VALUES {StateValues(rows)}";
@@ -226,22 +224,45 @@ public abstract partial class Store
         FROM v WHERE prospect_states.state_pk = v.state_pk
         """;
 
-    /// <summary>Inserts an event unless its id is already stored; 1 when it was new.</summary>
-    private async Task<int> InsertEventAsync(DbConnection connection, DbTransaction transaction, byte[] prospectId, CareerEvent found, DateTimeOffset detectedAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inserts the events whose ids are not stored yet, <see cref="RowsPerStatement"/> a statement (the remainder one
+    /// by one: two statements to prepare); returns the ids inserted, which are the ones to match to enrollments.
+    /// </summary>
+    private async Task<List<string>> InsertEventsAsync(
+        DbConnection connection, DbTransaction transaction, List<(byte[] ProspectId, CareerEvent Event)> events, DateTimeOffset detectedAt, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, transaction,
-            """
+        var inserted = new List<string>();
+        var at = 0;
+        for (; at + RowsPerStatement <= events.Count; at += RowsPerStatement)
+            await InsertEventsAsync(connection, transaction, events, at, RowsPerStatement, detectedAt, inserted, cancellationToken);
+        for (; at < events.Count; at++) await InsertEventsAsync(connection, transaction, events, at, 1, detectedAt, inserted, cancellationToken);
+        return inserted;
+    }
+
+    private static readonly string?[] InsertEventsSqlByRows = new string?[MaxRowsPerStatement + 1];
+
+    private async Task InsertEventsAsync(DbConnection connection, DbTransaction transaction, List<(byte[] ProspectId, CareerEvent Event)> events,
+        int from, int count, DateTimeOffset detectedAt, List<string> inserted, CancellationToken cancellationToken)
+    {
+        var sql = InsertEventsSqlByRows[count] ??= $"""
             INSERT INTO events (event_id, event_name, prospect_id, event_time, observed_at, detected_at, data)
-            VALUES (@id, @name, @prospect, @time, @observed, @detected, @data)
+            VALUES {string.Join(", ", Enumerable.Range(0, count).Select(i => $"(@id{i}, @name{i}, @prospect{i}, @time{i}, @observed{i}, @detected, @data{i})"))}
             ON CONFLICT (event_id) DO NOTHING
-            """);
-        AddParameter(command, "@id", found.EventId);
-        AddParameter(command, "@name", found.EventName);
-        AddParameter(command, "@prospect", prospectId);
-        AddParameter(command, "@time", ToUnixMs(found.EventTime));
-        AddParameter(command, "@observed", ToUnixMs(found.ObservedAt));
+            RETURNING event_id
+            """;
+        await using var command = Command(connection, transaction, sql);
         AddParameter(command, "@detected", ToUnixMs(detectedAt));
-        AddParameter(command, "@data", EventJson.Serialize(found.Data));
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        for (var i = 0; i < count; i++)
+        {
+            var (prospectId, found) = events[from + i];
+            AddParameter(command, $"@id{i}", found.EventId);
+            AddParameter(command, $"@name{i}", found.EventName);
+            AddParameter(command, $"@prospect{i}", prospectId);
+            AddParameter(command, $"@time{i}", ToUnixMs(found.EventTime));
+            AddParameter(command, $"@observed{i}", ToUnixMs(found.ObservedAt));
+            AddParameter(command, $"@data{i}", EventJson.Serialize(found.Data));
+        }
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) inserted.Add(reader.GetString(0));
     }
 }
