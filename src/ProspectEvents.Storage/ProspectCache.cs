@@ -79,12 +79,11 @@ internal sealed class ProspectCache
         for (var i = 0; i < Partitions; i++) _partitions[i] = new Dictionary<ProspectKey, CachedProspect>(expected / Partitions * 9 / 8);
     }
 
-    /// <summary>The last log row applied.</summary>
-    public long LastSeq { get; set; }
+    /// <summary>The last log row folded in.</summary>
+    public long LastSeq { get; private set; }
 
-    /// <summary>Bytes of log rows since (and of) the last base: compaction is due when the tail outgrows the base.</summary>
-    public long BaseBytes { get; set; }
-    public long TailBytes { get; set; }
+    // Bytes of the last base, and of the rows since: compaction is due when the tail outgrows the base.
+    private long _baseBytes, _tailBytes;
 
     public int Count => _partitions.Sum(p => p.Count);
 
@@ -94,14 +93,33 @@ internal sealed class ProspectCache
 
     public IEnumerable<LogEntry> Entries() => _partitions.SelectMany(p => p.Select(e => new LogEntry(e.Key, e.Value)));
 
-    public void Apply(ReadOnlySpan<byte> entries)
+    /// <summary>
+    /// Folds in one log row (rows come in sequence order). With <paramref name="timesOnly"/>, for rows whose
+    /// fingerprints cannot be trusted, only newer times of prospects already here are taken.
+    /// </summary>
+    public void Fold(long seq, bool isBase, ReadOnlySpan<byte> entries, bool timesOnly = false)
     {
         for (var at = 0; at + LogEntry.Size <= entries.Length; at += LogEntry.Size)
         {
             var entry = LogEntry.Read(entries[at..]);
-            Set(entry.Key, entry.Prospect);
+            if (!timesOnly) Set(entry.Key, entry.Prospect);
+            else if (TryGet(entry.Key, out var known))
+                Set(entry.Key, known with { ObservedAtMs = Math.Max(known.ObservedAtMs, entry.Prospect.ObservedAtMs) });
         }
+        if (isBase) _baseBytes += entries.Length;
+        else _tailBytes += entries.Length;
+        LastSeq = seq;
     }
+
+    /// <summary>The log is now one base of everything here, its last row <paramref name="seq"/>.</summary>
+    public void Rebased(long seq)
+    {
+        LastSeq = seq;
+        _baseBytes = (long)Count * LogEntry.Size;
+        _tailBytes = 0;
+    }
+
+    public bool CompactionDue(long minimumBytes) => _tailBytes >= Math.Max(_baseBytes, minimumBytes);
 
     // Ids are hashes in practice, but need not be: mix all their bits.
     private Dictionary<ProspectKey, CachedProspect> Partition(ProspectKey key) =>

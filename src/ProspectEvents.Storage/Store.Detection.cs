@@ -19,7 +19,7 @@ public abstract partial class Store
         await _ingestGate.WaitAsync(cancellationToken);
         try
         {
-            var (counts, entries, seq) = await WriteAsync(async (connection, transaction) =>
+            var (counts, packed, seq) = await WriteAsync(async (connection, transaction) =>
             {
                 // Ingest serializes per prospect: a batch must read the state another batch is writing only after that
                 // batch commits, or it would detect against an old state. SQLite's single writer does this already;
@@ -29,17 +29,13 @@ public abstract partial class Store
                 var (stale, entries, slow) = batch.JudgeFromCache(cache);
                 var (slowStale, inserted) = await DetectAsync(connection, transaction, slow, entries, detectedAt, cancellationToken);
                 await MatchEventsAsync(connection, transaction, inserted, cancellationToken);
-                var seq = await AppendLogAsync(connection, transaction, BatchRow, LogEntry.Pack(entries), cancellationToken);
-                return (new IngestCounts(batch.Count, stale + slowStale, inserted.Count), entries, seq);
+                var packed = LogEntry.Pack(entries);
+                var seq = await AppendLogAsync(connection, transaction, BatchRow, packed, cancellationToken);
+                return (new IngestCounts(batch.Count, stale + slowStale, inserted.Count), packed, seq);
             }, cancellationToken);
 
             // Committed: only now may the cache move on (a rolled-back batch must leave it as the database is).
-            if (_cache is { } cache && cache.LastSeq < seq)
-            {
-                foreach (var entry in entries) cache.Set(entry.Key, entry.Prospect);
-                cache.LastSeq = seq;
-                cache.TailBytes += (long)entries.Count * LogEntry.Size;
-            }
+            if (_cache is { } cache && cache.LastSeq < seq) cache.Fold(seq, isBase: false, packed);
             await CompactLogIfDueAsync(cancellationToken);
             return counts;
         }

@@ -41,17 +41,18 @@ public abstract partial class Store
                 "SELECT seq, kind, fingerprint_version, entries FROM observation_log WHERE seq > @last ORDER BY seq");
             AddParameter(command, "@last", cache.LastSeq);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var current = true;
-            while (current && await reader.ReadAsync(cancellationToken))
+            var caughtUp = true;
+            while (await reader.ReadAsync(cancellationToken))
             {
-                current = reader.GetString(1) == BatchRow && reader.GetInt32(2) == Fingerprint.Version;
-                if (!current) break;
-                var entries = reader.GetFieldValue<byte[]>(3);
-                cache.Apply(entries);
-                cache.LastSeq = reader.GetInt64(0);
-                cache.TailBytes += entries.Length;
+                // A base (another process compacted) or a row of another fingerprint version: reload instead.
+                if (reader.GetString(1) != BatchRow || reader.GetInt32(2) != Fingerprint.Version)
+                {
+                    caughtUp = false;
+                    break;
+                }
+                cache.Fold(reader.GetInt64(0), isBase: false, reader.GetFieldValue<byte[]>(3));
             }
-            if (current) return cache;
+            if (caughtUp) return cache;
         }
         return _cache = await LoadCacheAsync(connection, transaction, cancellationToken);
     }
@@ -73,25 +74,8 @@ public abstract partial class Store
         await using var command = Command(connection, transaction, "SELECT seq, kind, entries FROM observation_log ORDER BY seq");
         await using var rows = await command.ExecuteReaderAsync(cancellationToken);
         while (await rows.ReadAsync(cancellationToken))
-        {
-            var entries = rows.GetFieldValue<byte[]>(2);
-            if (mixed) ApplyTimesOnly(cache, entries);
-            else cache.Apply(entries);
-            if (rows.GetString(1) == BaseRow) cache.BaseBytes += entries.Length;
-            else cache.TailBytes += entries.Length;
-            cache.LastSeq = rows.GetInt64(0);
-        }
+            cache.Fold(rows.GetInt64(0), rows.GetString(1) == BaseRow, rows.GetFieldValue<byte[]>(2), timesOnly: mixed);
         return cache;
-    }
-
-    private static void ApplyTimesOnly(ProspectCache cache, ReadOnlySpan<byte> entries)
-    {
-        for (var at = 0; at + LogEntry.Size <= entries.Length; at += LogEntry.Size)
-        {
-            var entry = LogEntry.Read(entries[at..]);
-            if (cache.TryGet(entry.Key, out var known))
-                cache.Set(entry.Key, known with { ObservedAtMs = Math.Max(known.ObservedAtMs, entry.Prospect.ObservedAtMs) });
-        }
     }
 
     private async Task<ProspectCache> LoadStatesIntoCacheAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
@@ -132,7 +116,7 @@ public abstract partial class Store
     /// </summary>
     private async Task CompactLogIfDueAsync(CancellationToken cancellationToken)
     {
-        if (_cache is not { } due || due.TailBytes < Math.Max(due.BaseBytes, MinimumCompactionBytes)) return;
+        if (_cache is not { } due || !due.CompactionDue(MinimumCompactionBytes)) return;
         long lastSeq;
         try
         {
@@ -143,13 +127,7 @@ public abstract partial class Store
             _cache = null;
             return;
         }
-        // Only a committed base moves the cache on.
-        if (_cache is { } compacted)
-        {
-            compacted.LastSeq = lastSeq;
-            compacted.BaseBytes = (long)compacted.Count * LogEntry.Size;
-            compacted.TailBytes = 0;
-        }
+        _cache?.Rebased(lastSeq); // only a committed base moves the cache on
     }
 
     private Task<long> CompactLogAsync(CancellationToken cancellationToken) =>
