@@ -1,0 +1,93 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ProspectEvents.Server.Webhooks;
+
+/// <summary>The header values that sign one delivery attempt under both schemes.</summary>
+public readonly record struct WebhookSignature(string MessageId, string Timestamp, string AnchorSignature, string StandardSignature);
+
+/// <summary>
+/// Signs a delivery under both schemes from one key (DESIGN §6): the anchor's <c>X-Timestamp</c>/<c>X-Signature</c> over
+/// <c>"{timestamp}.{body}"</c>, and Standard Webhooks' <c>webhook-*</c> headers over <c>"{id}.{timestamp}.{body}"</c>.
+/// The MAC runs over the body's exact bytes: re-encoding them through a string could change what the receiver hashes.
+/// </summary>
+public static class WebhookSigner
+{
+    public const string TimestampHeader = "X-Timestamp";
+    public const string SignatureHeader = "X-Signature";
+    public const string StandardIdHeader = "webhook-id";
+    public const string StandardTimestampHeader = "webhook-timestamp";
+    public const string StandardSignatureHeader = "webhook-signature";
+
+    /// <summary>Version tag Standard Webhooks puts before an HMAC-SHA256 signature.</summary>
+    public const string StandardVersionPrefix = "v1,";
+
+    /// <param name="messageId">The delivery's <c>webhook-id</c>; the same on every retry so receivers can deduplicate.
+    /// Visible ASCII only: it goes into a header and into the signed text.</param>
+    public static WebhookSignature Sign(byte[] key, string messageId, long unixSeconds, ReadOnlySpan<byte> body)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentException.ThrowIfNullOrEmpty(messageId);
+        if (!messageId.All(c => c is > ' ' and <= '~'))
+            throw new ArgumentException("A webhook message id must be visible ASCII without spaces.", nameof(messageId));
+
+        Span<byte> timestamp = stackalloc byte[20];
+        unixSeconds.TryFormat(timestamp, out var timestampLength, default, CultureInfo.InvariantCulture);
+        timestamp = timestamp[..timestampLength];
+
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+
+        hmac.AppendData(timestamp);
+        hmac.AppendData("."u8);
+        hmac.AppendData(body);
+        hmac.GetHashAndReset(mac);
+        var anchor = WebhookSecret.ToBase64UrlPadded(mac);
+
+        AppendAscii(hmac, messageId);
+        hmac.AppendData("."u8);
+        hmac.AppendData(timestamp);
+        hmac.AppendData("."u8);
+        hmac.AppendData(body);
+        hmac.GetHashAndReset(mac);
+        var standard = StandardVersionPrefix + Convert.ToBase64String(mac);
+
+        return new WebhookSignature(messageId, Encoding.ASCII.GetString(timestamp), anchor, standard);
+    }
+
+    /// <summary>Sets the five signature headers, replacing any earlier values (a retry reuses its request headers).</summary>
+    public static void Apply(HttpRequestHeaders headers, WebhookSignature signature)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        Set(headers, TimestampHeader, signature.Timestamp);
+        Set(headers, SignatureHeader, signature.AnchorSignature);
+        Set(headers, StandardIdHeader, signature.MessageId);
+        Set(headers, StandardTimestampHeader, signature.Timestamp);
+        Set(headers, StandardSignatureHeader, signature.StandardSignature);
+    }
+
+    private static void Set(HttpRequestHeaders headers, string name, string value)
+    {
+        headers.Remove(name);
+        // Without validation: base64 '=' and the "v1," comma must reach the wire exactly as signed.
+        headers.TryAddWithoutValidation(name, value);
+    }
+
+    private static void AppendAscii(IncrementalHash hmac, string text)
+    {
+        byte[]? rented = null;
+        Span<byte> bytes = text.Length <= 256 ? stackalloc byte[text.Length] : (rented = ArrayPool<byte>.Shared.Rent(text.Length));
+        try
+        {
+            var length = Encoding.ASCII.GetBytes(text, bytes);
+            hmac.AppendData(bytes[..length]);
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+}
