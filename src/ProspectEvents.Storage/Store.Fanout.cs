@@ -11,13 +11,25 @@ namespace ProspectEvents.Storage;
 public abstract partial class Store
 {
     /// <summary>
-    /// Records an event_matches row for each of the given events and each enrollment that monitors it: the prospect
-    /// is enrolled and not expired when the event was detected, and the enrollment subscribes to the event's type.
-    /// Runs in the caller's transaction, so events and their matches commit together. Pass only the events this
-    /// transaction inserted: one stored earlier already got its matches then.
+    /// Records a pending delivery (the outbox row, see Migrations/*/0006_webhooks.sql) for each of the given events
+    /// and each enrollment that monitors it: the prospect is enrolled and not expired when the event was detected, and
+    /// the enrollment subscribes to the event's type. Runs in the caller's transaction, so events and their deliveries
+    /// commit together. Pass only the events this transaction inserted: one stored earlier already got its matches then.
     /// </summary>
     private Task MatchEventsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<string> eventIds, CancellationToken cancellationToken) =>
-        ExecuteInChunksAsync(connection, transaction, MatchEventsSql, MatchChunk, eventIds, (command, i, eventId) => AddParameter(command, $"@e{i}", eventId), cancellationToken);
+        ExecuteInChunksAsync(connection, transaction, _matchEventsSql ??= MatchEventsSql(NewDeliveryIdSql), MatchChunk, eventIds, (command, i, eventId) =>
+        {
+            AddParameter(command, $"@e{i}", eventId);
+            if (i == 0) AddParameter(command, "@firstDelay", (long)FirstDeliveryDelay.TotalMilliseconds);
+        }, cancellationToken);
+
+    private string? _matchEventsSql;
+
+    /// <summary>How long after detection a delivery is first due: the first step of Webhooks:RetrySchedule.</summary>
+    public TimeSpan FirstDeliveryDelay { get; set; }
+
+    /// <summary>An SQL expression for a new random public delivery id, <c>msg_</c> and 24 hex.</summary>
+    protected abstract string NewDeliveryIdSql { get; }
 
     private const int MatchChunk = 500;
 
@@ -25,7 +37,7 @@ public abstract partial class Store
     // Each candidate is checked against the live rows, which drops the stale index rows of removed prospects. The
     // unindexed rows are joined, not filtered with IN: with IN, SQLite probed each unindexed enrollment once per event
     // instead of reading its rows once (8× slower with 10,000 unindexed enrollments and 800 events).
-    private static readonly string MatchEventsSql = $"""
+    private static string MatchEventsSql(string newDeliveryId) => $"""
         WITH new_events AS (
             SELECT event_id, event_name, prospect_id, detected_at FROM events
             WHERE event_id IN ({Placeholders(MatchChunk, i => $"@e{i}")})),
@@ -37,14 +49,15 @@ public abstract partial class Store
             JOIN enrollment_prospects ep ON ep.enrollment_pk = u.enrollment_pk
             JOIN new_events x ON x.prospect_id = ep.prospect_id
             WHERE u.unindexed = 1)
-        INSERT INTO event_matches (event_id, enrollment_pk, partner_id, enrollment_key)
-        SELECT ne.event_id, e.enrollment_pk, e.partner_id, e.enrollment_key
+        INSERT INTO deliveries (delivery_id, event_id, enrollment_pk, partner_id, enrollment_key, status, created_at, next_attempt_at)
+        SELECT {newDeliveryId}, ne.event_id, e.enrollment_pk, e.partner_id, e.enrollment_key, 'pending', ne.detected_at, ne.detected_at + @firstDelay
         FROM new_events ne
         JOIN candidates c ON c.prospect_id = ne.prospect_id
         JOIN enrollment_prospects ep ON ep.enrollment_pk = c.enrollment_pk AND ep.prospect_id = c.prospect_id
         JOIN enrollments e ON e.enrollment_pk = c.enrollment_pk
         WHERE (ep.expires_at IS NULL OR ep.expires_at > ne.detected_at)
           AND e.event_types & (CASE ne.event_name {string.Join(" ", EventTypeNames.All.Select(n => $"WHEN '{n}' THEN {(int)TypeOf(n)}"))} ELSE 0 END) <> 0
+        ORDER BY ne.detected_at, ne.event_id, e.enrollment_pk
         """;
 
     private static EventTypes TypeOf(string name) => EventTypeNames.TryParse(name, out var type) ? type : EventTypes.None;

@@ -17,7 +17,7 @@ public abstract partial class Store
                    (SELECT COUNT(*) FROM enrollments) AS Enrollments,
                    (SELECT COUNT(*) FROM enrollment_prospects WHERE expires_at IS NULL OR expires_at > @now) AS MonitoredProspects,
                    (SELECT COUNT(*) FROM events) AS Events,
-                   (SELECT COUNT(*) FROM event_matches) AS EventMatches,
+                   (SELECT COUNT(*) FROM deliveries) AS EventMatches,
                    (SELECT COUNT(*) FROM enrollments WHERE unindexed = 1) AS UnindexedEnrollments
             """, new { now = ToUnixMs(now) }, cancellationToken: cancellationToken)), cancellationToken);
 
@@ -31,7 +31,7 @@ public abstract partial class Store
             var rows = await c.QueryAsync<(string EventId, string EventName, byte[] ProspectId, long DetectedAt, long Matches)>(new CommandDefinition(
                 """
                 SELECT ev.event_id, ev.event_name, ev.prospect_id, ev.detected_at,
-                       (SELECT COUNT(*) FROM event_matches m WHERE m.event_id = ev.event_id)
+                       (SELECT COUNT(*) FROM deliveries d WHERE d.event_id = ev.event_id)
                 FROM events ev ORDER BY ev.detected_at DESC, ev.event_id DESC LIMIT @limit
                 """, new { limit }, cancellationToken: cancellationToken));
             return rows.Select(r => new MatchedEvent(r.EventId, r.EventName, ProspectId.ToHex(r.ProspectId), DateTimeOffset.FromUnixTimeMilliseconds(r.DetectedAt), r.Matches)).ToList();

@@ -58,7 +58,7 @@ public abstract class FanoutContract(Backend backend) : IAsyncLifetime
     {
         await using var connection = await _server.Store.OpenConnectionAsync(CancellationToken.None);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT e.prospect_id, e.event_name, m.partner_id, m.enrollment_key FROM event_matches m JOIN events e ON e.event_id = m.event_id";
+        command.CommandText = "SELECT e.prospect_id, e.event_name, m.partner_id, m.enrollment_key FROM deliveries m JOIN events e ON e.event_id = m.event_id";
         await using var reader = await command.ExecuteReaderAsync();
         var matches = new List<(string, string, string, string)>();
         while (await reader.ReadAsync())

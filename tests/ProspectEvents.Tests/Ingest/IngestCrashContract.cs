@@ -101,7 +101,7 @@ public abstract class IngestCrashContract(Backend backend)
         RowsAsync(storage, "SELECT event_id, event_name, event_time, observed_at, data FROM events ORDER BY event_id");
 
     private static Task<List<string>> MatchesAsync(StorageOptions storage) =>
-        RowsAsync(storage, "SELECT event_id, enrollment_key FROM event_matches ORDER BY event_id, enrollment_key");
+        RowsAsync(storage, "SELECT event_id, enrollment_key FROM deliveries ORDER BY event_id, enrollment_key");
 
     /// <summary>Each row of <paramref name="sql"/> as its values joined by <c>|</c>.</summary>
     private static async Task<List<string>> RowsAsync(StorageOptions storage, string sql)

@@ -1,0 +1,317 @@
+using System.Data.Common;
+using System.Text;
+
+namespace ProspectEvents.Storage;
+
+/// <summary>
+/// The delivery outbox (Migrations/*/0006_webhooks.sql): rows are added with their events (see MatchEventsAsync);
+/// dispatchers claim the due ones under a lease, send them, and record each attempt.
+/// </summary>
+public abstract partial class Store
+{
+    /// <summary>The partners with an enabled webhook and at least one delivery due at <paramref name="now"/>. A read: no write lock.</summary>
+    public Task<List<string>> PartnersWithDueDeliveriesAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = Command(connection, null, """
+                SELECT w.partner_id FROM webhooks w
+                WHERE w.disabled_at IS NULL AND EXISTS (
+                    SELECT 1 FROM deliveries d WHERE d.partner_id = w.partner_id AND d.status = 'pending' AND d.next_attempt_at <= @now)
+                """);
+            AddParameter(command, "@now", ToUnixMs(now));
+            var partners = new List<string>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) partners.Add(reader.GetString(0));
+            return partners;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> of the partner's due deliveries, oldest due first, if its webhook is enabled:
+    /// each becomes due again only at <paramref name="leaseUntil"/>, so if this process dies before recording the
+    /// attempt, another (or this one, restarted) sends it then. Rows another process is claiming are skipped.
+    /// </summary>
+    public Task<List<ClaimedDelivery>> ClaimDeliveriesAsync(string partnerId, int limit, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var claimed = new List<ClaimedDelivery>();
+            var lease = ToUnixMs(leaseUntil);
+            await using (var command = Command(connection, transaction, $"""
+                SELECT d.delivery_pk, d.delivery_id, d.enrollment_key, d.attempts, d.schedule_base,
+                       e.event_id, e.event_name, e.event_time, e.prospect_id, e.data,
+                       {string.Join(", ", WebhookColumns.Split(", ").Select(c => "w." + c))}
+                FROM deliveries d
+                JOIN webhooks w ON w.partner_id = d.partner_id
+                JOIN events e ON e.event_id = d.event_id
+                WHERE d.partner_id = @partner AND d.status = 'pending' AND d.next_attempt_at <= @now AND w.disabled_at IS NULL
+                ORDER BY d.next_attempt_at, d.delivery_pk
+                LIMIT @limit{SkipLockedSql}
+                """))
+            {
+                AddParameter(command, "@partner", partnerId);
+                AddParameter(command, "@now", ToUnixMs(now));
+                AddParameter(command, "@limit", limit);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var stored = new StoredEvent(reader.GetString(5), reader.GetString(6), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)),
+                        ProspectId.ToHex((byte[])reader.GetValue(8)), reader.GetString(9));
+                    claimed.Add(new ClaimedDelivery(reader.GetInt64(0), reader.GetString(1), partnerId, reader.GetString(2),
+                        reader.GetInt32(3), reader.GetInt32(4), lease, stored, ReadWebhook(reader, 10)));
+                }
+            }
+            await ExecuteInChunksAsync(connection, transaction, LeaseSql, LeaseChunk, claimed, (command, i, delivery) =>
+            {
+                AddParameter(command, $"@k{i}", delivery.DeliveryPk);
+                if (i == 0) AddParameter(command, "@lease", lease);
+            }, cancellationToken);
+            return claimed;
+        }, cancellationToken);
+
+    /// <summary>Row locks for a claim: PostgreSQL skips rows another dispatcher is claiming; SQLite has one writer and needs none.</summary>
+    protected virtual string SkipLockedSql => "";
+
+    private const int LeaseChunk = 50;
+
+    private static readonly string LeaseSql =
+        $"UPDATE deliveries SET next_attempt_at = @lease WHERE delivery_pk IN ({Placeholders(LeaseChunk, i => $"@k{i}")})";
+
+    /// <summary>
+    /// Records attempts, all in one transaction: the attempt row, the delivery's new state, and the webhooks' failure
+    /// streaks. A success always counts. A failure moves the delivery on only if it still holds the lease it was
+    /// claimed with: otherwise the lease ran out and another claim owns the delivery now. A webhook whose attempts in
+    /// this batch all failed, and that has been failing for <paramref name="disableAfter"/>, is disabled, as is one
+    /// whose receiver answered 410. Returns the webhooks this disabled, with why.
+    /// </summary>
+    public Task<List<(string PartnerId, string Reason)>> RecordAttemptsAsync(IReadOnlyList<AttemptOutcome> outcomes, TimeSpan disableAfter, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            foreach (var outcome in outcomes)
+            {
+                var at = ToUnixMs(outcome.AttemptedAt);
+                int attempt;
+                await using (var command = Command(connection, transaction, RecordDeliverySql))
+                {
+                    AddParameter(command, "@pk", outcome.Delivery.DeliveryPk);
+                    AddParameter(command, "@at", at);
+                    AddParameter(command, "@lease", outcome.Delivery.LeaseUntil);
+                    AddParameter(command, "@delivered", outcome.Delivered ? 1 : 0);
+                    AddParameter(command, "@exhausted", !outcome.Delivered && outcome.Next is null ? 1 : 0);
+                    AddParameter(command, "@next", outcome.Next is { } next ? ToUnixMs(next) : 0L);
+                    attempt = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+                }
+                await using (var command = Command(connection, transaction, """
+                    INSERT INTO delivery_attempts (delivery_pk, attempt, attempted_at, duration_ms, status_code, error, response)
+                    VALUES (@pk, @attempt, @at, @ms, @code, @error, @response)
+                    """))
+                {
+                    AddParameter(command, "@pk", outcome.Delivery.DeliveryPk);
+                    AddParameter(command, "@attempt", attempt);
+                    AddParameter(command, "@at", at);
+                    AddParameter(command, "@ms", (long)outcome.Duration.TotalMilliseconds);
+                    AddParameter(command, "@code", outcome.StatusCode);
+                    AddParameter(command, "@error", outcome.Error);
+                    AddParameter(command, "@response", outcome.Response);
+                    await command.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+
+            var disabled = new List<(string, string)>();
+            foreach (var partner in outcomes.GroupBy(o => o.Delivery.PartnerId))
+            {
+                var gone = partner.FirstOrDefault(o => o.DisableWebhook is not null);
+                var succeeded = partner.Any(o => o.Delivered);
+                await using var command = Command(connection, transaction, succeeded && gone is null ? WebhookSucceededSql : WebhookFailedSql);
+                AddParameter(command, "@partner", partner.Key);
+                if (!succeeded || gone is not null)
+                {
+                    var firstFailure = partner.Where(o => !o.Delivered).Min(o => o.AttemptedAt);
+                    var last = partner.Max(o => o.AttemptedAt);
+                    AddParameter(command, "@first", ToUnixMs(firstFailure));
+                    AddParameter(command, "@at", ToUnixMs(last));
+                    AddParameter(command, "@gone", gone is null ? 0 : 1);
+                    AddParameter(command, "@streak", (long)disableAfter.TotalMilliseconds);
+                    AddParameter(command, "@reason", gone?.DisableWebhook ?? $"every attempt failed for {disableAfter} (Webhooks:DisableAfter)");
+                }
+                if (await command.ExecuteScalarAsync(cancellationToken) is string reason) disabled.Add((partner.Key, reason));
+            }
+            return disabled;
+        }, cancellationToken);
+
+    // SET expressions see the row as it was. A success wins whatever the state; a failure is applied only by the holder
+    // of the lease, and an exhausted schedule ends the delivery as failed.
+    private const string RecordDeliverySql = """
+        UPDATE deliveries SET
+            attempts = attempts + 1,
+            last_attempt_at = @at,
+            status = CASE WHEN @delivered = 1 THEN 'delivered'
+                          WHEN status <> 'pending' OR next_attempt_at <> @lease THEN status
+                          WHEN @exhausted = 1 THEN 'failed' ELSE 'pending' END,
+            next_attempt_at = CASE WHEN @delivered = 1 THEN NULL
+                          WHEN status <> 'pending' OR next_attempt_at <> @lease THEN next_attempt_at
+                          WHEN @exhausted = 1 THEN NULL ELSE @next END,
+            finished_at = CASE WHEN @delivered = 1 THEN (CASE WHEN status = 'delivered' THEN finished_at ELSE @at END)
+                          WHEN status <> 'pending' OR next_attempt_at <> @lease THEN finished_at
+                          WHEN @exhausted = 1 THEN @at ELSE NULL END
+        WHERE delivery_pk = @pk
+        RETURNING attempts
+        """;
+
+    private const string WebhookSucceededSql = "UPDATE webhooks SET failing_since = NULL WHERE partner_id = @partner AND failing_since IS NOT NULL";
+
+    private const string WebhookFailedSql = """
+        UPDATE webhooks SET
+            failing_since = COALESCE(failing_since, @first),
+            disabled_reason = CASE WHEN disabled_at IS NULL AND (@gone = 1 OR COALESCE(failing_since, @first) <= @at - @streak) THEN @reason ELSE disabled_reason END,
+            disabled_at = CASE WHEN disabled_at IS NULL AND (@gone = 1 OR COALESCE(failing_since, @first) <= @at - @streak) THEN @at ELSE disabled_at END
+        WHERE partner_id = @partner
+        RETURNING CASE WHEN disabled_at = @at THEN disabled_reason END
+        """;
+
+    private const string DeliveryViewColumns = """
+        d.delivery_id, d.event_id, e.event_name, e.prospect_id, d.enrollment_key, d.status, d.attempts, d.created_at,
+        d.next_attempt_at, d.finished_at, d.delivery_pk, a.attempt, a.attempted_at, a.duration_ms, a.status_code, a.error, a.response
+        FROM deliveries d
+        JOIN events e ON e.event_id = d.event_id
+        LEFT JOIN delivery_attempts a ON a.delivery_pk = d.delivery_pk AND a.attempt = d.attempts
+        """;
+
+    /// <summary>
+    /// A page of the partner's deliveries, newest first, optionally of one status. <paramref name="before"/> is the
+    /// cursor a previous page returned (null for the first page); the next cursor is null on the last page.
+    /// </summary>
+    public Task<(List<DeliveryView> Deliveries, long? NextCursor)> ListDeliveriesAsync(
+        string partnerId, string? status, long? before, int limit, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            var sql = new StringBuilder($"SELECT {DeliveryViewColumns} WHERE d.partner_id = @partner");
+            if (status is not null) sql.Append(" AND d.status = @status");
+            if (before is not null) sql.Append(" AND d.delivery_pk < @before");
+            sql.Append(" ORDER BY d.delivery_pk DESC LIMIT @limit");
+            await using var command = Command(connection, null, sql.ToString());
+            AddParameter(command, "@partner", partnerId);
+            if (status is not null) AddParameter(command, "@status", status);
+            if (before is not null) AddParameter(command, "@before", before.Value);
+            AddParameter(command, "@limit", limit + 1); // one more tells whether another page follows
+            var rows = await ReadDeliveryViewsAsync(command, cancellationToken);
+            return rows.Count > limit
+                ? (rows.Take(limit).Select(r => r.View).ToList(), rows[limit - 1].Pk)
+                : (rows.Select(r => r.View).ToList(), (long?)null);
+        }, cancellationToken);
+
+    /// <summary>One delivery of the partner with every attempt, oldest first; null when the partner has no such delivery.</summary>
+    public Task<(DeliveryView View, List<DeliveryAttempt> Attempts)?> GetDeliveryAsync(string partnerId, string deliveryId, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = Command(connection, null, $"SELECT {DeliveryViewColumns} WHERE d.partner_id = @partner AND d.delivery_id = @id");
+            AddParameter(command, "@partner", partnerId);
+            AddParameter(command, "@id", deliveryId);
+            var rows = await ReadDeliveryViewsAsync(command, cancellationToken);
+            if (rows.Count == 0) return ((DeliveryView, List<DeliveryAttempt>)?)null;
+
+            await using var attempts = Command(connection, null, """
+                SELECT attempt, attempted_at, duration_ms, status_code, error, response FROM delivery_attempts WHERE delivery_pk = @pk ORDER BY attempt
+                """);
+            AddParameter(attempts, "@pk", rows[0].Pk);
+            var list = new List<DeliveryAttempt>();
+            await using var reader = await attempts.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) list.Add(ReadAttempt(reader, 0)!);
+            return (rows[0].View, list);
+        }, cancellationToken);
+
+    private static async Task<List<(DeliveryView View, long Pk)>> ReadDeliveryViewsAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        var rows = new List<(DeliveryView, long)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            DateTimeOffset? Time(int i) => reader.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(i));
+            rows.Add((new DeliveryView(reader.GetString(0), reader.GetString(1), reader.GetString(2), ProspectId.ToHex((byte[])reader.GetValue(3)),
+                reader.GetString(4), reader.GetString(5), reader.GetInt32(6), Time(7)!.Value, Time(8), Time(9), ReadAttempt(reader, 11)), reader.GetInt64(10)));
+        }
+        return rows;
+    }
+
+    private static DeliveryAttempt? ReadAttempt(DbDataReader reader, int first) =>
+        reader.IsDBNull(first) ? null : new DeliveryAttempt(reader.GetInt32(first), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(first + 1)),
+            reader.GetInt64(first + 2), reader.IsDBNull(first + 3) ? null : reader.GetInt32(first + 3),
+            reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4), reader.IsDBNull(first + 5) ? null : reader.GetString(first + 5));
+
+    /// <summary>What a replay found.</summary>
+    public enum ReplayOutcome { Replayed, NotFound, AlreadyPending }
+
+    /// <summary>
+    /// Sends a finished (failed or delivered) delivery again: it is due at once, with the whole retry schedule ahead of
+    /// it. Its <c>webhook-id</c> stays the same, so a receiver that has it already can tell.
+    /// </summary>
+    public Task<ReplayOutcome> ReplayDeliveryAsync(string partnerId, string deliveryId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = Command(connection, transaction, $"{ReplaySql} AND delivery_id = @id RETURNING status");
+            AddParameter(command, "@partner", partnerId);
+            AddParameter(command, "@id", deliveryId);
+            AddParameter(command, "@now", ToUnixMs(now));
+            AddParameter(command, "@replayable", DeliveryStatus.Delivered);
+            if (await command.ExecuteScalarAsync(cancellationToken) is not null) return ReplayOutcome.Replayed;
+
+            await using var exists = Command(connection, transaction, "SELECT 1 FROM deliveries WHERE partner_id = @partner AND delivery_id = @id");
+            AddParameter(exists, "@partner", partnerId);
+            AddParameter(exists, "@id", deliveryId);
+            return await exists.ExecuteScalarAsync(cancellationToken) is null ? ReplayOutcome.NotFound : ReplayOutcome.AlreadyPending;
+        }, cancellationToken);
+
+    /// <summary>Replays every delivery of the partner that failed at or after <paramref name="since"/>; returns how many.</summary>
+    public Task<int> RecoverFailedDeliveriesAsync(string partnerId, DateTimeOffset since, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = Command(connection, transaction, $"{ReplaySql} AND finished_at >= @since");
+            AddParameter(command, "@partner", partnerId);
+            AddParameter(command, "@since", ToUnixMs(since));
+            AddParameter(command, "@now", ToUnixMs(now));
+            AddParameter(command, "@replayable", DeliveryStatus.Failed); // recover takes failed deliveries only
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+
+    // Failed deliveries, and (for a single replay) delivered ones: @replayable names the second status allowed.
+    private const string ReplaySql = """
+        UPDATE deliveries SET status = 'pending', schedule_base = attempts, next_attempt_at = @now, finished_at = NULL
+        WHERE partner_id = @partner AND status IN ('failed', @replayable)
+        """;
+
+    /// <summary>
+    /// Pending and failed deliveries per partner, with when the oldest due one fell due, and whether the partner's
+    /// webhook is enabled (null: no webhook). Partners with neither pending nor failed deliveries are left out.
+    /// </summary>
+    public Task<List<DeliveryBacklog>> DeliveryBacklogAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            var pending = new Dictionary<string, (long Count, long? OldestDue)>();
+            await using (var command = Command(connection, null, """
+                SELECT partner_id, COUNT(*), MIN(CASE WHEN next_attempt_at <= @now THEN next_attempt_at END)
+                FROM deliveries WHERE status = 'pending' GROUP BY partner_id
+                """))
+            {
+                AddParameter(command, "@now", ToUnixMs(now));
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                    pending[reader.GetString(0)] = (reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
+            }
+            var failed = await CountByPartnerAsync(connection, "SELECT partner_id, COUNT(*) FROM deliveries WHERE status = 'failed' GROUP BY partner_id", cancellationToken);
+            var enabled = await CountByPartnerAsync(connection, "SELECT partner_id, CASE WHEN disabled_at IS NULL THEN 1 ELSE 0 END FROM webhooks", cancellationToken);
+            return pending.Keys.Union(failed.Keys).Order(StringComparer.Ordinal).Select(partner =>
+            {
+                var (count, oldest) = pending.GetValueOrDefault(partner);
+                return new DeliveryBacklog(partner, count, failed.GetValueOrDefault(partner),
+                    oldest is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
+                    enabled.TryGetValue(partner, out var on) ? on == 1 : null);
+            }).ToList();
+        }, cancellationToken);
+
+    private async Task<Dictionary<string, long>> CountByPartnerAsync(DbConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var command = Command(connection, null, sql);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) counts[reader.GetString(0)] = reader.GetInt64(1);
+        return counts;
+    }
+}
