@@ -23,4 +23,19 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Error, "Fan-out indexing pass failed; retrying in a second")]
     public static partial void EnrollmentIndexingFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Error, "Claiming webhook deliveries failed; retrying in a second")]
+    public static partial void DeliveryClaimFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(9, LogLevel.Warning, "Delivery {DeliveryId} of event {EventId} to partner {PartnerId} failed on attempt {Attempt}: {Problem}; next attempt {NextAttempt}")]
+    public static partial void DeliveryAttemptFailed(ILogger logger, string deliveryId, string eventId, string partnerId, int attempt, string problem, DateTimeOffset? nextAttempt);
+
+    [LoggerMessage(10, LogLevel.Error, "Delivery {DeliveryId} of event {EventId} could not be attempted; it is retried when its lease ends")]
+    public static partial void DeliveryAttemptCrashed(ILogger logger, Exception exception, string deliveryId, string eventId);
+
+    [LoggerMessage(11, LogLevel.Error, "Recording {Count} delivery attempts failed; retrying in a second")]
+    public static partial void DeliveryRecordFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(12, LogLevel.Warning, "Disabled the webhook of partner {PartnerId}: {Reason}")]
+    public static partial void WebhookDisabled(ILogger logger, string partnerId, string reason);
 }

@@ -75,9 +75,14 @@ public static class AdminApi
     {
         var counts = await store.CountsAsync(clock.GetUtcNow(), cancellationToken);
         var recent = await store.RecentEventsAsync(AdminStats.MaxRecentEvents, cancellationToken);
+        var now = clock.GetUtcNow();
+        var backlog = await store.DeliveryBacklogAsync(now, cancellationToken);
         return TypedResults.Ok(new AdminStats(ResponseContext.For(http), store.Provider, counts.Partners, counts.Enrollments, counts.MonitoredProspects,
             counts.Events, counts.EventMatches, counts.UnindexedEnrollments,
-            recent.Select(e => new RecentEventView(e.EventId, e.EventName, e.ProspectId, e.DetectedAt, e.Matches)).ToList()));
+            recent.Select(e => new RecentEventView(e.EventId, e.EventName, e.ProspectId, e.DetectedAt, e.Matches)).ToList(),
+            backlog.Sum(b => b.Pending), backlog.Sum(b => b.Failed),
+            backlog.Select(b => new DeliveryBacklogView(b.PartnerId, b.WebhookEnabled switch { true => "enabled", false => "disabled", null => "none" },
+                b.Pending, b.Failed, b.OldestDueAt is { } due ? Math.Round((now - due).TotalSeconds, 3) : null)).ToList()));
     }
 
     private static KeyScope ReadScope(BodyValidator validator)

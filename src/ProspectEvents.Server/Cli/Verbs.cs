@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using ProspectEvents.Server.Hosting;
+using ProspectEvents.Server.Webhooks;
 using ProspectEvents.Storage;
 
 namespace ProspectEvents.Server.Cli;
@@ -183,7 +184,7 @@ public static class Verbs
             .AddCommandLine([.. parsed.UnmatchedTokens])
             .Build();
         var options = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
-        return Store.Create(options);
+        return ServerApp.CreateStore(options, configuration.GetSection(WebhookOptions.Section).Get<WebhookOptions>() ?? new WebhookOptions());
     }
 
     private static async Task<Store> OpenMigratedStoreAsync(ParseResult parsed, CancellationToken cancellationToken)

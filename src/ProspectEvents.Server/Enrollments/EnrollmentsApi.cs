@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ProspectEvents.Server.Auth;
 using ProspectEvents.Server.Http;
@@ -46,8 +45,8 @@ public static class EnrollmentsApi
     private static async Task<Results<Ok<EnrollmentList>, ApiError>> List(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
     {
         var problems = new List<ValidationError>();
-        var page = QueryInt(http, "page", 1, int.MaxValue, problems);
-        var pageSize = QueryInt(http, "page_size", 1, EnrollmentLimits.MaxPageSize, problems);
+        var page = (int?)QueryParameter.Integer(http, "page", 1, int.MaxValue, problems);
+        var pageSize = (int?)QueryParameter.Integer(http, "page_size", 1, EnrollmentLimits.MaxPageSize, problems);
         if (problems.Count > 0) return ApiError.Validation(problems);
 
         var paged = page is not null || pageSize is not null;
@@ -116,21 +115,6 @@ public static class EnrollmentsApi
             types |= type;
         }
         return new EnrollmentRequest(key, types, prospectIds.Distinct(StringComparer.Ordinal).ToList(), ttlDays is { } days ? now.AddDays(days) : null);
-    }
-
-    private static int? QueryInt(HttpContext http, string name, int min, int max, List<ValidationError> problems)
-    {
-        if (!http.Request.Query.TryGetValue(name, out var values)) return null;
-        var text = values.ToString();
-        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
-            problems.Add(new(["query", name], "Input should be a valid integer, unable to parse string as an integer", "int_parsing", text));
-        else if (value < min)
-            problems.Add(new(["query", name], $"Input should be greater than or equal to {min}", "greater_than_equal", text));
-        else if (value > max)
-            problems.Add(new(["query", name], $"Input should be less than or equal to {max}", "less_than_equal", text));
-        else
-            return value;
-        return null;
     }
 
     private static ApiError NotFound(string enrollmentId) => ApiError.NotFound($"No enrollment '{enrollmentId}'.");

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using ProspectEvents.Server.Auth;
@@ -29,8 +28,8 @@ public static class EventsApi
             var now = clock.GetUtcNow();
             var prospectIds = validator.ProspectIds(EventLimits.MaxProspectIds, unique: true);
             var eventTypes = validator.EventTypes();
-            var from = Bound(validator, "timestamp_from", endOfDay: false);
-            var to = Bound(validator, "timestamp_to", endOfDay: true);
+            var from = validator.OptionalTime("timestamp_from");
+            var to = validator.OptionalTime("timestamp_to", endOfDay: true);
             validator.OptionalObjectOrNull("request_context");
             var start = from ?? now.AddDays(-EventLimits.DefaultDays);
             var end = to ?? DateTimeOffset.MaxValue;
@@ -41,20 +40,5 @@ public static class EventsApi
             var output = events.Select(e => new OutputEvent(e.EventId, e.EventName, e.EventTime, e.ProspectId, JsonSerializer.Deserialize(e.Data, ApiJsonContext.Default.JsonElement))).ToList();
             return TypedResults.Ok(new FetchEventsResult(ResponseContext.For(http), output));
         }
-    }
-
-    /// <summary>An ISO date-time, or a date meaning the start (or, for an upper bound, the end) of that UTC day.</summary>
-    private static DateTimeOffset? Bound(BodyValidator validator, string name, bool endOfDay)
-    {
-        if (validator.OptionalString(name) is not { } text) return null;
-        if (text.Length == 10 && DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
-        {
-            var start = new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            return endOfDay ? start.AddDays(1).AddMilliseconds(-1) : start;
-        }
-        if (text.Contains('T', StringComparison.Ordinal) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
-            return time;
-        validator.Reject(name, "Input should be a valid datetime or date, e.g. 2026-11-01T08:00:00Z or 2026-11-01", "datetime_parsing");
-        return null;
     }
 }

@@ -7,6 +7,7 @@ namespace ProspectEvents.Server.Hosting;
 public static class Roles
 {
     public const string Scheduler = "scheduler";
+    public const string Dispatcher = "dispatcher";
 
     public static bool Has(IConfiguration configuration, string role)
     {

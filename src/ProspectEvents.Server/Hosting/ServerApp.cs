@@ -8,6 +8,7 @@ using ProspectEvents.Server.Enrollments;
 using ProspectEvents.Server.Events;
 using ProspectEvents.Server.Fanout;
 using ProspectEvents.Server.Http;
+using ProspectEvents.Server.Webhooks;
 using ProspectEvents.Storage;
 
 namespace ProspectEvents.Server.Hosting;
@@ -27,6 +28,7 @@ public static class ServerApp
         configure?.Invoke(builder);
         builder.AddAnniversaries(); // after configure: these read Roles, which tests may set
         builder.AddFanout();
+        builder.AddWebhooks();
 
         var app = builder.Build();
         app.UseMiddleware<CorrelationMiddleware>();
@@ -34,6 +36,7 @@ public static class ServerApp
         app.MapHealth();
         app.MapEnrollments();
         app.MapEvents();
+        app.MapWebhooks();
         app.MapAdmin();
         app.MapApiDocs();
         return app;
@@ -46,8 +49,22 @@ public static class ServerApp
             .Validate(o => o.Provider is StorageOptions.Sqlite or StorageOptions.Postgres, "Storage:Provider must be 'sqlite' or 'postgres'.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "Storage:ConnectionString is required.")
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp => Store.Create(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
+            .Validate(o => RetrySchedule.TryParse(o.RetrySchedule, out _, out _), "Webhooks:RetrySchedule must be a comma list of durations such as 0s,5s,5m,30m,2h,5h,10h,10h.")
+            .Validate(o => o.Timeout > TimeSpan.Zero, "Webhooks:Timeout must be positive, e.g. 00:00:15.")
+            .Validate(o => o.DisableAfter > TimeSpan.Zero, "Webhooks:DisableAfter must be positive, e.g. 5.00:00:00.")
+            .Validate(o => o.Concurrency > 0, "Webhooks:Concurrency must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => CreateStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IOptions<WebhookOptions>>().Value));
         return builder;
+    }
+
+    /// <summary>The store, told when the deliveries of the events it writes (ingest, the anniversary sweep) are first due.</summary>
+    public static Store CreateStore(StorageOptions storage, WebhookOptions webhooks)
+    {
+        var store = Store.Create(storage);
+        store.FirstDeliveryDelay = webhooks.Schedule.Delays[0];
+        return store;
     }
 
     public static WebApplicationBuilder AddPartnerApi(this WebApplicationBuilder builder)
@@ -80,6 +97,13 @@ public static class ServerApp
     public static WebApplicationBuilder AddFanout(this WebApplicationBuilder builder)
     {
         if (Roles.Has(builder.Configuration, Roles.Scheduler)) builder.Services.AddHostedService<EnrollmentIndexer>();
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddWebhooks(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<WebhookSender>();
+        if (Roles.Has(builder.Configuration, Roles.Dispatcher)) builder.Services.AddHostedService<DeliveryDispatcher>();
         return builder;
     }
 

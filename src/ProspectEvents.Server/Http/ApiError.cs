@@ -39,6 +39,7 @@ public sealed class ApiError : IResult, IEndpointMetadataProvider
 
     public static ApiError Validation(IReadOnlyList<ValidationError> problems) => new(StatusCodes.Status422UnprocessableEntity, null, problems);
     public static ApiError Validation(ValidationError problem) => Validation([problem]);
+    public static ApiError BadRequest(string detail) => new(StatusCodes.Status400BadRequest, detail, null);
     public static ApiError Unauthorized(string detail) => new(StatusCodes.Status401Unauthorized, detail, null);
     public static ApiError Forbidden(string detail) => new(StatusCodes.Status403Forbidden, detail, null);
     public static ApiError NotFound(string detail) => new(StatusCodes.Status404NotFound, detail, null);
@@ -58,7 +59,7 @@ public sealed class ApiError : IResult, IEndpointMetadataProvider
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)
     {
         builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status422UnprocessableEntity, typeof(HttpValidationError), ["application/json"]));
-        foreach (var status in new[] { 401, 403, 404, 413, 429 })
+        foreach (var status in new[] { 400, 401, 403, 404, 409, 413, 429 })
             builder.Metadata.Add(new ProducesResponseTypeMetadata(status, typeof(ErrorBody), ["application/json"]));
     }
 }

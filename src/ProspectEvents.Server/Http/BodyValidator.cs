@@ -11,14 +11,26 @@ namespace ProspectEvents.Server.Http;
 public sealed class BodyValidator
 {
     private readonly JsonElement _body;
+    private readonly object[] _at;
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
-    private readonly List<ValidationError> _problems = [];
+    private readonly List<ValidationError> _problems;
+    private readonly List<BodyValidator> _nested = [];
 
     public BodyValidator(JsonDocument document)
     {
         _body = document.RootElement;
+        _at = ["body"];
+        _problems = [];
         if (_body.ValueKind != JsonValueKind.Object)
             _problems.Add(new(["body"], "Input should be a valid dictionary or object to extract fields from", "model_attributes_type"));
+    }
+
+    // A nested object's validator: its problems go to its parent's list, located under the parent's field.
+    private BodyValidator(JsonElement body, object[] at, List<ValidationError> problems)
+    {
+        _body = body;
+        _at = at;
+        _problems = problems;
     }
 
     public bool IsObject => _body.ValueKind == JsonValueKind.Object;
@@ -96,7 +108,57 @@ public sealed class BodyValidator
     public void Reject(string name, string message, string type = "value_error")
     {
         var value = IsObject && _body.TryGetProperty(name, out var found) ? found : default;
-        _problems.Add(new(["body", name], message, type, value.ValueKind == JsonValueKind.Undefined ? null : value.Clone()));
+        _problems.Add(new([.. _at, name], message, type, value.ValueKind == JsonValueKind.Undefined ? null : value.Clone()));
+    }
+
+    /// <summary>Reports a problem with one item of a list field (its index in <c>loc</c>).</summary>
+    public void RejectItem(string name, int index, string message, string type = "value_error")
+    {
+        var value = IsObject && _body.TryGetProperty(name, out var list) && list.ValueKind == JsonValueKind.Array && index < list.GetArrayLength() ? list[index] : default;
+        _problems.Add(new([.. _at, name, index], message, type, value.ValueKind == JsonValueKind.Undefined ? null : value.Clone()));
+    }
+
+    /// <summary>
+    /// An optional list of strings (absent or null: null); <paramref name="item"/> validates one element as in
+    /// <see cref="RequiredStringList"/>.
+    /// </summary>
+    public List<string>? OptionalStringList(string name, int maxItems, Func<string, (string Msg, string Type)?> item)
+    {
+        if (!IsObject || !_body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            _known.Add(name);
+            return null;
+        }
+        return RequiredStringList(name, 0, maxItems, item);
+    }
+
+    /// <summary>
+    /// An optional nested object, validated field by field like the body (problems located under
+    /// <paramref name="name"/>); null when absent or null. Its unknown fields are rejected by <see cref="Finish"/>.
+    /// </summary>
+    public BodyValidator? OptionalObject(string name)
+    {
+        _known.Add(name);
+        if (!IsObject || !_body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.Object) return Fail<BodyValidator>([name], "Input should be a valid dictionary or object to extract fields from", "model_attributes_type", value);
+        var nested = new BodyValidator(value, [.. _at, name], _problems);
+        _nested.Add(nested);
+        return nested;
+    }
+
+    /// <summary>An optional ISO date-time, or a date meaning the start (or, with <paramref name="endOfDay"/>, the end) of that UTC day.</summary>
+    public DateTimeOffset? OptionalTime(string name, bool endOfDay = false)
+    {
+        if (OptionalString(name) is not { } text) return null;
+        if (text.Length == 10 && DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+        {
+            var start = new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            return endOfDay ? start.AddDays(1).AddMilliseconds(-1) : start;
+        }
+        if (text.Contains('T', StringComparison.Ordinal) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+            return time;
+        Reject(name, "Input should be a valid datetime or date, e.g. 2026-11-01T08:00:00Z or 2026-11-01", "datetime_parsing");
+        return null;
     }
 
     /// <summary>An optional integer in a range; pydantic's lax mode also takes integral floats and numeric strings.</summary>
@@ -148,6 +210,12 @@ public sealed class BodyValidator
     /// <summary>Rejects unknown fields; returns the 422 to send, or null when the body is valid.</summary>
     public ApiError? Finish()
     {
+        RejectUnknownFields();
+        return _problems.Count == 0 ? null : ApiError.Validation(_problems);
+    }
+
+    private void RejectUnknownFields()
+    {
         if (IsObject)
         {
             foreach (var property in _body.EnumerateObject())
@@ -155,7 +223,7 @@ public sealed class BodyValidator
                 if (!_known.Contains(property.Name)) Problem([property.Name], "Extra inputs are not permitted", "extra_forbidden", property.Value);
             }
         }
-        return _problems.Count == 0 ? null : ApiError.Validation(_problems);
+        foreach (var nested in _nested) nested.RejectUnknownFields();
     }
 
     private bool Required(string name, out JsonElement value)
@@ -164,7 +232,7 @@ public sealed class BodyValidator
         value = default;
         if (!IsObject) return false;
         if (_body.TryGetProperty(name, out value)) return true;
-        _problems.Add(new(["body", name], "Field required", "missing"));
+        _problems.Add(new([.. _at, name], "Field required", "missing"));
         return false;
     }
 
@@ -175,7 +243,7 @@ public sealed class BodyValidator
     }
 
     private void Problem(object[] loc, string msg, string type, JsonElement input) =>
-        _problems.Add(new(["body", .. loc], msg, type, input.Clone()));
+        _problems.Add(new([.. _at, .. loc], msg, type, input.Clone()));
 
     private static string Plural(int n) => n == 1 ? "" : "s";
 }

@@ -92,11 +92,14 @@ public sealed partial class ServerUnderTest : IAsyncDisposable
     }
 
     /// <summary>Runs the <c>ingest</c> verb on <paramref name="path"/> against this server's database: another process's store, as far as ingest can tell.</summary>
-    public async Task<(int ExitCode, JsonElement? Summary, string Error)> IngestWithVerbAsync(string path)
+    public Task<(int ExitCode, JsonElement? Summary, string Error)> IngestWithVerbAsync(string path) => RunVerbAsync(["ingest", path, .. Storage.Arguments()]);
+
+    /// <summary>Runs a CLI verb in this process; its JSON output parsed, if it printed any.</summary>
+    public static async Task<(int ExitCode, JsonElement? Summary, string Error)> RunVerbAsync(string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = await Verbs.RunAsync(["ingest", path, .. Storage.Arguments()], output, error);
+        var exit = await Verbs.RunAsync(args, output, error);
         var text = output.ToString();
         return (exit, text.Length > 0 ? JsonDocument.Parse(text).RootElement.Clone() : null, error.ToString());
     }

@@ -1,0 +1,146 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using ProspectEvents.Storage;
+
+namespace ProspectEvents.Server.Webhooks;
+
+/// <summary>
+/// Sends the outbox: claims due deliveries under a lease (<see cref="Store.ClaimDeliveriesAsync"/>), POSTs up to
+/// <see cref="WebhookOptions.Concurrency"/> at a time, and records the attempts in batches (one transaction for all
+/// that finished meanwhile). A delivery is at least once: if this process dies between the POST and the record, the
+/// lease runs out and the delivery is sent again, with the same <c>webhook-id</c>.
+/// </summary>
+public sealed class DeliveryDispatcher(Store store, WebhookSender sender, IOptions<WebhookOptions> options, TimeProvider clock, ILogger<DeliveryDispatcher> logger)
+    : BackgroundService
+{
+    /// <summary>How often the outbox is looked at when there was nothing to send: the floor of detection-to-delivery latency.</summary>
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
+    private const int MaxClaim = 500;
+    private const int MaxRecordBatch = 1000;
+
+    private readonly WebhookOptions _options = options.Value;
+    private readonly RetrySchedule _schedule = options.Value.Schedule;
+    private readonly Channel<AttemptOutcome> _outcomes = Channel.CreateUnbounded<AttemptOutcome>(new() { SingleReader = true });
+    private readonly SemaphoreSlim _wake = new(0);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var slots = new SemaphoreSlim(_options.Concurrency);
+        var sends = new ConcurrentDictionary<Task, bool>();
+        var recorder = RecordAsync();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var claimed = 0;
+            try
+            {
+                var now = clock.GetUtcNow();
+                var partners = await store.PartnersWithDueDeliveriesAsync(now, stoppingToken);
+                // A fair share of the free slots for each partner with due deliveries, so one webhook's backlog (or
+                // slow receiver) cannot take every slot.
+                var share = partners.Count == 0 ? 0 : Math.Max(1, slots.CurrentCount / partners.Count);
+                foreach (var partner in partners)
+                {
+                    var room = Math.Min(Math.Min(share, slots.CurrentCount), MaxClaim);
+                    if (room <= 0) break;
+                    foreach (var delivery in await store.ClaimDeliveriesAsync(partner, room, now, now + _options.Lease, stoppingToken))
+                    {
+                        await slots.WaitAsync(stoppingToken);
+                        var send = SendAsync(delivery, slots);
+                        sends[send] = true;
+                        _ = send.ContinueWith(done => sends.TryRemove(done, out _), TaskScheduler.Default);
+                        claimed++;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                Log.DeliveryClaimFailed(logger, e);
+                await Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                continue;
+            }
+            // Claimed some: there may be more due now. Otherwise wait for the next look, or for a slot to free up.
+            if (claimed == 0 || slots.CurrentCount == 0) await Delay(PollInterval, stoppingToken);
+        }
+
+        // Stopping: no new claims; let the requests in flight finish (each gives up at the timeout) and record them,
+        // so a clean shutdown sends nothing twice.
+        await Task.WhenAll(sends.Keys);
+        _outcomes.Writer.Complete();
+        await recorder;
+    }
+
+    private async Task Delay(TimeSpan delay, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await _wake.WaitAsync(delay, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task SendAsync(ClaimedDelivery delivery, SemaphoreSlim slots)
+    {
+        await Task.Yield();
+        try
+        {
+            var body = WebhookPayload.For(delivery.Event, delivery.PartnerId, delivery.EnrollmentKey, delivery.Webhook.PayloadFormat);
+            var attemptedAt = clock.GetUtcNow();
+            var result = await sender.SendAsync(delivery.Webhook, delivery.DeliveryId, body, CancellationToken.None);
+            var outcome = Judge(delivery, attemptedAt, result);
+            if (!outcome.Delivered)
+                Log.DeliveryAttemptFailed(logger, delivery.DeliveryId, delivery.Event.EventId, delivery.PartnerId, delivery.Attempts + 1, result.Problem!, outcome.Next);
+            await _outcomes.Writer.WriteAsync(outcome);
+        }
+        catch (Exception e)
+        {
+            // Not recorded: the lease runs out and the delivery is tried again.
+            Log.DeliveryAttemptCrashed(logger, e, delivery.DeliveryId, delivery.Event.EventId);
+        }
+        finally
+        {
+            slots.Release();
+            _wake.Release();
+        }
+    }
+
+    /// <summary>What an answer means for the delivery: delivered, due again (when), failed for good, or its webhook gone.</summary>
+    private AttemptOutcome Judge(ClaimedDelivery delivery, DateTimeOffset attemptedAt, SendResult result)
+    {
+        if (result.Succeeded)
+            return new AttemptOutcome(delivery, attemptedAt, result.Duration, result.StatusCode, null, result.Response, Delivered: true, Next: null, DisableWebhook: null);
+
+        var delay = _schedule.DelayAfterFailure(delivery.AttemptsThisRound + 1, result.RetryAfter, Random.Shared);
+        var gone = result.StatusCode == 410 ? "the receiver answered 410 Gone" : null;
+        return new AttemptOutcome(delivery, attemptedAt, result.Duration, result.StatusCode, result.Error, result.Response,
+            Delivered: false, Next: delay is { } wait ? clock.GetUtcNow() + wait : null, DisableWebhook: gone);
+    }
+
+    /// <summary>Writes the outcomes as they come, all that have arrived in one transaction; a failed write is retried, never dropped.</summary>
+    private async Task RecordAsync()
+    {
+        var batch = new List<AttemptOutcome>();
+        while (await _outcomes.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxRecordBatch && _outcomes.Reader.TryRead(out var outcome)) batch.Add(outcome);
+            try
+            {
+                foreach (var (partner, reason) in await store.RecordAttemptsAsync(batch, _options.DisableAfter, CancellationToken.None))
+                    Log.WebhookDisabled(logger, partner, reason);
+                batch.Clear();
+            }
+            catch (Exception e)
+            {
+                Log.DeliveryRecordFailed(logger, e, batch.Count);
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+}

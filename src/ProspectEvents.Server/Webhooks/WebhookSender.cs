@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.Extensions.Options;
+using ProspectEvents.Storage;
+
+namespace ProspectEvents.Server.Webhooks;
+
+/// <summary>What one POST to a receiver came to.</summary>
+/// <param name="StatusCode">The HTTP status, or null when no answer came (timeout, refused, reset, blocked address).</param>
+/// <param name="RetryAfter">The receiver's <c>Retry-After</c> on a 429 or 503.</param>
+public readonly record struct SendResult(int? StatusCode, string? Error, string? Response, TimeSpan Duration, TimeSpan? RetryAfter)
+{
+    public bool Succeeded => StatusCode is >= 200 and < 300;
+
+    /// <summary>What went wrong, for logs and the connectivity check; null on success.</summary>
+    public string? Problem => Succeeded ? null : Error ?? $"HTTP {StatusCode}";
+}
+
+/// <summary>
+/// POSTs signed webhook requests: both signature schemes over the exact bytes sent, the webhook's own headers, no
+/// redirects followed, the answer read up to <see cref="MaxResponseBytes"/>, and connections only to addresses
+/// <see cref="OutboundGuard"/> allows (checked after DNS resolution, on every new connection).
+/// </summary>
+public sealed class WebhookSender : IDisposable
+{
+    public const int MaxResponseBytes = 1024;
+
+    private readonly HttpClient _http;
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _clock;
+
+    public WebhookSender(IOptions<WebhookOptions> options, TimeProvider clock)
+    {
+        var settings = options.Value;
+        _timeout = settings.Timeout;
+        _clock = clock;
+        var handler = OutboundGuard.CreateHandler(settings.AllowPrivateNetworks, settings.Timeout);
+        handler.MaxConnectionsPerServer = Math.Max(settings.Concurrency, 1);
+        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan }; // each request has its own deadline
+    }
+
+    public async Task<SendResult> SendAsync(WebhookRecord webhook, string messageId, byte[] body, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_timeout);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, webhook.WebhookUrl) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+            request.Headers.UserAgent.ParseAdd("ProspectEvents-Webhooks/1");
+            foreach (var header in webhook.Headers)
+            {
+                var colon = header.IndexOf(':', StringComparison.Ordinal);
+                request.Headers.TryAddWithoutValidation(header[..colon].Trim(), header[(colon + 1)..].Trim());
+            }
+            WebhookSigner.Apply(request.Headers, WebhookSigner.Sign(webhook.Secret, messageId, _clock.GetUtcNow().ToUnixTimeSeconds(), body));
+
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+            var snippet = await OutboundGuard.ReadSnippetAsync(response.Content, MaxResponseBytes, deadline.Token);
+            var status = (int)response.StatusCode;
+            var retryAfter = response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable
+                ? RetrySchedule.ParseRetryAfter(response.Headers.RetryAfter, _clock.GetUtcNow())
+                : null;
+            return new SendResult(status, null, snippet, Stopwatch.GetElapsedTime(started), retryAfter);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new SendResult(null, $"timed out after {_timeout.TotalSeconds:0.###} s", null, Stopwatch.GetElapsedTime(started), null);
+        }
+        catch (HttpRequestException e)
+        {
+            return new SendResult(null, Describe(e), null, Stopwatch.GetElapsedTime(started), null);
+        }
+    }
+
+    private static string Describe(HttpRequestException e) =>
+        e.InnerException is { } inner && !e.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{e.Message} ({inner.Message})" : e.Message;
+
+    public void Dispose() => _http.Dispose();
+}
