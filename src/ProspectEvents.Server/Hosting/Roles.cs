@@ -2,7 +2,8 @@ namespace ProspectEvents.Server.Hosting;
 
 /// <summary>
 /// The <c>Roles</c> setting: which parts a process runs (<c>api,ingest,dispatcher,scheduler</c>; all by default),
-/// so a deployment can, say, run the scheduler in one process only.
+/// so a deployment can, say, run the scheduler in one process only. <c>scheduler</c> (anniversary sweep, fan-out
+/// indexer) and <c>dispatcher</c> (webhook delivery) are switched today.
 /// </summary>
 public static class Roles
 {

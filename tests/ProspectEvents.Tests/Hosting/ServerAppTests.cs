@@ -17,3 +17,21 @@ public sealed class ServerAppTests
         Assert.All(jsonSources, source => Assert.False(source.ReloadOnChange, $"{source.Path} is watched"));
     }
 }
+
+public sealed class WebhookSettingsTests
+{
+    [Theory]
+    [InlineData("Webhooks:RetrySchedule", "0s,5 minutes", "Webhooks:RetrySchedule")]
+    [InlineData("Webhooks:Timeout", "00:00:00", "Webhooks:Timeout")]
+    [InlineData("Webhooks:DisableAfter", "-1.00:00:00", "Webhooks:DisableAfter")]
+    [InlineData("Webhooks:Concurrency", "0", "Webhooks:Concurrency")]
+    public async Task AnInvalidWebhookSettingStopsTheServerFromStartingAndNamesTheKey(string key, string value, string named)
+    {
+        var database = Path.Combine(Path.GetTempPath(), "prospect-events-tests", Guid.NewGuid().ToString("N"), "test.db");
+        await using var app = ServerApp.Build(["--urls", "http://127.0.0.1:0", $"--Storage:ConnectionString=Data Source={database}", $"--{key}={value}"]);
+
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains(named, error.Message);
+    }
+}

@@ -342,6 +342,50 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
         Assert.Equal(2, backlog.GetProperty("pending").GetInt64());
         Assert.InRange(backlog.GetProperty("oldest_due_age_seconds").GetDouble(), 90, 91);
     }
+
+    [Fact]
+    public async Task ARefusedConnectionIsRetriedAndTheDeliveryArrivesOnceTheReceiverListens()
+    {
+        var (partner, client) = await _server.NewPartnerAsync();
+        var receiver = await ReceiverAsync();
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop(); // nothing listens there now
+        var webhook = await (await client.PostJsonAsync("/v1/webhooks", $$"""{"partner_id":"{{partner}}","webhook_url":"http://127.0.0.1:{{port}}/hooks"}""")).ExpectAsync(200);
+        receiver.SetSecret(webhook.GetProperty("webhook_secret").GetString()!);
+        await EnrollAsync(client, "movers", Feed.Dana);
+        await MoveAsync("Globex", Feed.Dana);
+
+        var refused = await WaitForDeliveryAsync(client, partner, d => d.GetProperty("attempts").GetInt32() == 1);
+        Assert.Equal(JsonValueKind.Null, refused.GetProperty("last_attempt").GetProperty("status_code").ValueKind);
+        Assert.Contains("refused", refused.GetProperty("last_attempt").GetProperty("error").GetString(), StringComparison.OrdinalIgnoreCase);
+        await (await client.SendJsonAsync(HttpMethod.Put, $"/v1/webhooks/{partner}", $$"""{"webhook_url":"{{receiver.Url}}"}""")).ExpectAsync(200);
+        _server.Clock.Advance(TimeSpan.FromMinutes(2));
+
+        var request = (await receiver.WaitForAsync(r => r.Count == 1, Patience))[0];
+        Assert.Equal(refused.GetProperty("delivery_id").GetString(), request.WebhookId);
+        Assert.True(request.AnchorVerified && request.StandardVerified);
+    }
+
+    [Fact]
+    public async Task AWebhookFailingForTheDisableAfterPeriodIsDisabled()
+    {
+        var (partner, client) = await _server.NewPartnerAsync();
+        var receiver = await ReceiverAsync();
+        receiver.Behaviour = (_, _) => new ReceiverAnswer(500);
+        await RegisterAsync(client, partner, receiver);
+        await EnrollAsync(client, "movers", Feed.Dana);
+        await MoveAsync("Globex", Feed.Dana);
+        await WaitForDeliveryAsync(client, partner, d => d.GetProperty("attempts").GetInt32() == 1);
+        Assert.Equal("enabled", (await (await client.GetAsync($"/v1/webhooks/{partner}")).ExpectAsync(200)).GetProperty("status").GetString());
+
+        _server.Clock.Advance(TimeSpan.FromDays(5) + TimeSpan.FromMinutes(2)); // Webhooks:DisableAfter is 5 days by default
+        await WaitForDeliveryAsync(client, partner, d => d.GetProperty("attempts").GetInt32() == 2);
+
+        var webhook = await WaitForWebhookAsync(client, partner, w => w.GetProperty("status").GetString() == "disabled");
+        Assert.Contains("DisableAfter", webhook.GetProperty("disabled_reason").GetString());
+    }
 }
 
 public sealed class SqliteWebhookDeliveryTests() : WebhookDeliveryContract(Backend.Sqlite);
