@@ -63,14 +63,24 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
     private async Task<JsonElement> DeliveriesAsync(HttpClient client, string partnerId, string query = "") =>
         (await (await client.GetAsync($"/v1/webhooks/{partnerId}/deliveries{query}")).ExpectAsync(200)).GetProperty("deliveries");
 
-    private async Task<JsonElement> WaitForDeliveryAsync(HttpClient client, string partnerId, Func<JsonElement, bool> condition)
+    private async Task<JsonElement> WaitForDeliveryAsync(HttpClient client, string partnerId, Func<JsonElement, bool> condition) =>
+        (await EventuallyAsync(() => DeliveriesAsync(client, partnerId), d => d.EnumerateArray().Any(condition), "a delivery to match")).EnumerateArray().First(condition);
+
+    private Task WaitForAllAsync(HttpClient client, string partnerId, Func<JsonElement, bool> condition, int count) =>
+        EventuallyAsync(() => DeliveriesAsync(client, partnerId), d => d.GetArrayLength() == count && d.EnumerateArray().All(condition), $"all {count} deliveries to match");
+
+    private static Task<JsonElement> WaitForWebhookAsync(HttpClient client, string partnerId, Func<JsonElement, bool> condition) =>
+        EventuallyAsync(async () => await (await client.GetAsync($"/v1/webhooks/{partnerId}")).ExpectAsync(200), condition, "the webhook to match");
+
+    /// <summary>Reads until <paramref name="done"/> holds (the dispatcher works in the background), or fails showing the last read.</summary>
+    private static async Task<JsonElement> EventuallyAsync(Func<Task<JsonElement>> read, Func<JsonElement, bool> done, string what)
     {
         var deadline = DateTime.UtcNow + Patience;
         while (true)
         {
-            var deliveries = await DeliveriesAsync(client, partnerId);
-            if (deliveries.EnumerateArray().FirstOrDefault(condition) is { ValueKind: JsonValueKind.Object } found) return found;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"No delivery matched; the log holds {deliveries}");
+            var value = await read();
+            if (done(value)) return value;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Waited in vain for {what}; last read: {value}");
             await Task.Delay(50);
         }
     }
@@ -226,18 +236,6 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
         await (await client.PostJsonAsync($"/v1/webhooks/{partner}/recover", """{"since":"yesterday"}""")).ExpectAsync(422);
     }
 
-    private async Task WaitForAllAsync(HttpClient client, string partnerId, Func<JsonElement, bool> condition, int count)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            var deliveries = await DeliveriesAsync(client, partnerId);
-            if (deliveries.GetArrayLength() == count && deliveries.EnumerateArray().All(condition)) return;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The deliveries did not get there: {deliveries}");
-            await Task.Delay(50);
-        }
-    }
-
     [Fact]
     public async Task A410DisablesTheWebhookAndRegisteringAgainEnablesItAndSendsWhatWaited()
     {
@@ -262,18 +260,6 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
         await RegisterAsync(client, partner, receiver);
         await WaitForAllAsync(client, partner, d => d.GetProperty("status").GetString() == "delivered", 2);
         Assert.Equal("enabled", (await (await client.GetAsync($"/v1/webhooks/{partner}")).ExpectAsync(200)).GetProperty("status").GetString());
-    }
-
-    private static async Task<JsonElement> WaitForWebhookAsync(HttpClient client, string partnerId, Func<JsonElement, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            var webhook = await (await client.GetAsync($"/v1/webhooks/{partnerId}")).ExpectAsync(200);
-            if (condition(webhook)) return webhook;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The webhook did not get there: {webhook}");
-            await Task.Delay(50);
-        }
     }
 
     [Fact]
