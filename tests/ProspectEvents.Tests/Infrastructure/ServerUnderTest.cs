@@ -43,10 +43,19 @@ public sealed partial class ServerUnderTest : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ServerUnderTest> StartAsync(Backend backend, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<ServerUnderTest> StartAsync(Backend backend, IReadOnlyDictionary<string, string?>? settings = null) =>
+        await StartAsync(await TestStorage.CreateAsync(backend), settings, null);
+
+    /// <summary>
+    /// A second server on <paramref name="first"/>'s database (as another process would be), on the same clock.
+    /// It created no partner, so it knows no admin key of its own: use the first one's.
+    /// </summary>
+    public static Task<ServerUnderTest> StartBesideAsync(ServerUnderTest first, IReadOnlyDictionary<string, string?>? settings = null) =>
+        StartAsync(first.Storage, settings, first);
+
+    private static async Task<ServerUnderTest> StartAsync(StorageOptions storage, IReadOnlyDictionary<string, string?>? settings, ServerUnderTest? beside)
     {
-        var storage = await TestStorage.CreateAsync(backend);
-        var clock = new ManualClock(new DateTimeOffset(2026, 11, 1, 8, 0, 0, TimeSpan.Zero));
+        var clock = beside?.Clock ?? new ManualClock(new DateTimeOffset(2026, 11, 1, 8, 0, 0, TimeSpan.Zero));
         var app = ServerApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
         {
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -63,9 +72,9 @@ public sealed partial class ServerUnderTest : IAsyncDisposable
         await app.PrepareAsync(printed, CancellationToken.None);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var adminKey = KeyPattern().Match(printed.ToString()) is { Success: true } match
+        var adminKey = beside?.AdminKey ?? (KeyPattern().Match(printed.ToString()) is { Success: true } match
             ? match.Value
-            : throw new InvalidOperationException($"First start printed no admin key:\n{printed}");
+            : throw new InvalidOperationException($"First start printed no admin key:\n{printed}"));
         return new ServerUnderTest(app, new Uri(address), adminKey, clock, storage);
     }
 

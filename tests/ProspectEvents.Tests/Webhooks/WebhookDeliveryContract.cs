@@ -372,6 +372,31 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
         var webhook = await WaitForWebhookAsync(client, partner, w => w.GetProperty("status").GetString() == "disabled");
         Assert.Contains("DisableAfter", webhook.GetProperty("disabled_reason").GetString());
     }
+
+    [Fact]
+    public async Task TwoServersDispatchingFromOneDatabaseSendEachDeliveryOnce()
+    {
+        await using var second = await ServerUnderTest.StartBesideAsync(_server, new Dictionary<string, string?>
+        {
+            ["Webhooks:AllowPrivateNetworks"] = "true",
+            ["Webhooks:Concurrency"] = "4",
+        });
+        var (partner, client) = await _server.NewPartnerAsync();
+        var receiver = await ReceiverAsync();
+        receiver.Behaviour = (_, _) => new ReceiverAnswer(200, Delay: TimeSpan.FromMilliseconds(20));
+        await RegisterAsync(client, partner, receiver);
+        var prospects = Enumerable.Range(1, 60).Select(Feed.Id).ToArray();
+        await EnrollAsync(client, "first", prospects[..20]);
+        await EnrollAsync(client, "second", prospects[20..40]);
+        await EnrollAsync(client, "third", prospects[40..]);
+
+        await MoveAsync("Globex", prospects);
+
+        await WaitForAllAsync(client, partner, d => d.GetProperty("status").GetString() == "delivered", 60);
+        await Task.Delay(300);
+        Assert.Equal(60, receiver.Requests.Count);
+        Assert.Equal(60, receiver.Requests.Select(r => r.WebhookId).Distinct().Count());
+    }
 }
 
 public sealed class SqliteWebhookDeliveryTests() : WebhookDeliveryContract(Backend.Sqlite);
