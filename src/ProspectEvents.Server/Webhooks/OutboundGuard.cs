@@ -149,7 +149,8 @@ public static class OutboundGuard
             var decoder = Encoding.UTF8.GetDecoder();
             var chars = new char[decoder.GetCharCount(buffer, 0, length, flush: length < maxBytes)];
             var written = decoder.GetChars(buffer, 0, length, chars, 0, flush: length < maxBytes);
-            return new string(chars, 0, written);
+            // PostgreSQL text cannot hold NUL: one receiver answering it would make its attempt unrecordable.
+            return new string(chars, 0, written).Replace('\0', '\uFFFD');
         }
         finally
         {

@@ -53,7 +53,9 @@ public sealed class WebhookSender : IDisposable
             foreach (var header in webhook.Headers)
             {
                 var colon = header.IndexOf(':', StringComparison.Ordinal);
-                request.Headers.TryAddWithoutValidation(header[..colon].Trim(), header[(colon + 1)..].Trim());
+                // Registration refuses what a request cannot carry; a header that still does not fit is a failed attempt.
+                if (!request.Headers.TryAddWithoutValidation(header[..colon].Trim(), header[(colon + 1)..].Trim()))
+                    return new SendResult(null, $"custom header '{header[..colon].Trim()}' cannot be sent", null, Stopwatch.GetElapsedTime(started), null);
             }
             WebhookSigner.Apply(request.Headers, WebhookSigner.Sign(webhook.Secret, messageId, _clock.GetUtcNow().ToUnixTimeSeconds(), body));
 

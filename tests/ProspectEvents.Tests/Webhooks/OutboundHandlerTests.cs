@@ -96,6 +96,10 @@ public sealed class OutboundHandlerTests : IDisposable
         Assert.Equal("a\uFFFDb", await OutboundGuard.ReadSnippetAsync(new ByteArrayContent([(byte)'a', 0xFF, (byte)'b']), 100, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task ANulCharacterIsReplacedBecausePostgresTextCannotHoldIt() =>
+        Assert.Equal("bad\uFFFDbody", await OutboundGuard.ReadSnippetAsync(new StringContent("bad\0body"), 100, CancellationToken.None));
+
     /// <summary>Accepts one connection, reads the request head, writes <paramref name="response"/>, and returns what was read.</summary>
     private static async Task<string> AnswerOnceAsync(TcpListener listener, string response)
     {

@@ -114,6 +114,9 @@ public abstract class WebhookApiContract(Backend backend) : IAsyncLifetime
     [InlineData("""{"partner_id":"P","webhook_url":"https://93.184.216.34/h","payload_format":"xml"}""", "payload_format", "enum")]
     [InlineData("""{"partner_id":"P","webhook_url":"https://93.184.216.34/h","headers":["no colon"]}""", "headers", "value_error")]
     [InlineData("""{"partner_id":"P","webhook_url":"https://93.184.216.34/h","headers":["X-Signature: forged"]}""", "headers", "value_error")]
+    [InlineData("""{"partner_id":"P","webhook_url":"https://93.184.216.34/h","headers":["X-Team: a\r\nX-Evil: b"]}""", "headers", "value_error")]
+    [InlineData("""{"partner_id":"P","webhook_url":"https://93.184.216.34/h","headers":["X-Team: Équipe"]}""", "headers", "value_error")]
+    [InlineData("""{"partner_id":"P","webhook_url":"https://93.184.216.34/h","headers":["Content-Language: fr"]}""", "headers", "value_error")]
     [InlineData("""{"partner_id":"P","webhook_url":"https://93.184.216.34/h","color":"red"}""", "color", "extra_forbidden")]
     public async Task AnInvalidRegistrationIs422AtTheFieldAndChangesNothing(string body, string field, string type)
     {

@@ -366,8 +366,12 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
         await WaitForDeliveryAsync(client, partner, d => d.GetProperty("attempts").GetInt32() == 1);
         Assert.Equal("enabled", (await (await client.GetAsync($"/v1/webhooks/{partner}")).ExpectAsync(200)).GetProperty("status").GetString());
 
-        _server.Clock.Advance(TimeSpan.FromDays(5) + TimeSpan.FromMinutes(2)); // Webhooks:DisableAfter is 5 days by default
+        _server.Clock.Advance(TimeSpan.FromDays(4)); // Webhooks:DisableAfter is 5 days by default
         await WaitForDeliveryAsync(client, partner, d => d.GetProperty("attempts").GetInt32() == 2);
+        Assert.Equal("enabled", (await (await client.GetAsync($"/v1/webhooks/{partner}")).ExpectAsync(200)).GetProperty("status").GetString());
+
+        _server.Clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(2));
+        await WaitForDeliveryAsync(client, partner, d => d.GetProperty("attempts").GetInt32() == 3);
 
         var webhook = await WaitForWebhookAsync(client, partner, w => w.GetProperty("status").GetString() == "disabled");
         Assert.Contains("DisableAfter", webhook.GetProperty("disabled_reason").GetString());

@@ -38,12 +38,13 @@ CREATE TABLE deliveries (
     finished_at     BIGINT,
     UNIQUE (event_id, enrollment_pk)
 );
-CREATE INDEX deliveries_due ON deliveries (partner_id, next_attempt_at) WHERE status = 'pending';
+-- In claim order: deliveries of one ingest batch share next_attempt_at, and a claim must not sort them all.
+CREATE INDEX deliveries_due ON deliveries (partner_id, next_attempt_at, delivery_pk) WHERE status = 'pending';
 CREATE INDEX deliveries_by_partner ON deliveries (partner_id, delivery_pk);
 CREATE INDEX deliveries_failed ON deliveries (partner_id, finished_at) WHERE status = 'failed';
 
 INSERT INTO deliveries (delivery_id, event_id, enrollment_pk, partner_id, enrollment_key, status, created_at, next_attempt_at)
-SELECT 'msg_' || substr(md5(gen_random_uuid()::text), 1, 24), m.event_id, m.enrollment_pk, m.partner_id, m.enrollment_key, 'pending', e.detected_at, e.detected_at
+SELECT 'msg_' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 24), m.event_id, m.enrollment_pk, m.partner_id, m.enrollment_key, 'pending', e.detected_at, e.detected_at
 FROM event_matches m JOIN events e ON e.event_id = m.event_id
 ORDER BY e.detected_at, m.event_id, m.enrollment_pk;
 DROP TABLE event_matches;

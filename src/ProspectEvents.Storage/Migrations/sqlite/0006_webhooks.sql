@@ -38,7 +38,8 @@ CREATE TABLE deliveries (
     finished_at     INTEGER,
     UNIQUE (event_id, enrollment_pk)
 );
-CREATE INDEX deliveries_due ON deliveries (partner_id, next_attempt_at) WHERE status = 'pending';
+-- In claim order: deliveries of one ingest batch share next_attempt_at, and a claim must not sort them all.
+CREATE INDEX deliveries_due ON deliveries (partner_id, next_attempt_at, delivery_pk) WHERE status = 'pending';
 CREATE INDEX deliveries_by_partner ON deliveries (partner_id, delivery_pk);
 CREATE INDEX deliveries_failed ON deliveries (partner_id, finished_at) WHERE status = 'failed';
 
