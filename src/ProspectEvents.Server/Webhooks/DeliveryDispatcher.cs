@@ -20,6 +20,14 @@ public sealed class DeliveryDispatcher(Store store, WebhookSender sender, IOptio
     private const int MaxClaim = 500;
     private const int MaxRecordBatch = 1000;
 
+    /// <summary>
+    /// Free slots worth a claim while requests are in flight. A claim is a write transaction (on PostgreSQL a commit
+    /// that waits for the WAL flush) and walks the outbox index from the oldest due row; claiming each slot the moment
+    /// it freed up made one claim per delivery under load (docs/benchmarks.md, "Webhook delivery"). Claims still
+    /// never exceed the free slots, so no lease is held for a delivery that cannot be sent at once.
+    /// </summary>
+    private int WorthwhileClaim => Math.Max(1, _options.Concurrency / 4);
+
     private readonly WebhookOptions _options = options.Value;
     private readonly RetrySchedule _schedule = options.Value.Schedule;
     private readonly Channel<AttemptOutcome> _outcomes = Channel.CreateUnbounded<AttemptOutcome>(new() { SingleReader = true });
@@ -32,6 +40,12 @@ public sealed class DeliveryDispatcher(Store store, WebhookSender sender, IOptio
         var recorder = RecordAsync();
         while (!stoppingToken.IsCancellationRequested)
         {
+            if (slots.CurrentCount < WorthwhileClaim)
+            {
+                await Delay(PollInterval, stoppingToken); // a finished send wakes it
+                continue;
+            }
+
             var claimed = 0;
             try
             {
