@@ -21,6 +21,7 @@ internal sealed record DeliveryOptions
     public bool NoPin { get; init; }
     public bool KeepDb { get; init; }
     public string? ResultsDir { get; init; }
+    public List<string> PostgresSettings { get; init; } = [];
 }
 
 internal static partial class Cli
@@ -45,6 +46,9 @@ internal static partial class Cli
           --server-dll PATH  use an already built ProspectEvents.Server.dll instead of building it
           --no-build         reuse the last Release build in bench/results/server-build
           --no-pin           do not pin the server to core 0 and receiver / feeder / baseline to core 1
+          --pg-option N=V    an extra PostgreSQL server setting (repeatable), for investigations, e.g.
+                             --pg-option shared_preload_libraries=pg_stat_statements; the defaults
+                             are what the results in docs/benchmarks.md were measured with
           --keep-db          keep the databases and logs in the scratch directory
           --results DIR      where to write the JSON result file (default bench/results)
 
@@ -85,6 +89,7 @@ internal static partial class Cli
                 case "--no-build": o = o with { NoBuild = true }; break;
                 case "--no-pin": o = o with { NoPin = true }; break;
                 case "--keep-db": o = o with { KeepDb = true }; break;
+                case "--pg-option": o = o with { PostgresSettings = [.. o.PostgresSettings, Value(args, ref i)] }; break;
                 case "--results": o = o with { ResultsDir = Value(args, ref i) }; break;
                 default: throw new CliException($"unknown deliveries option '{args[i]}' (see --help)");
             }
