@@ -21,6 +21,9 @@ internal sealed record SinkPhase
     public double? StartToLastSeconds { get; init; }
     /// <summary>From that action until the outbox showed none of the partner's deliveries pending (attempts recorded).</summary>
     public double? RecordedSeconds { get; init; }
+    /// <summary>Requests at the sink once every attempt was recorded: more than <see cref="Received"/> means resends (a lease ran out before its attempt was recorded).</summary>
+    public long? ReceivedWhenRecorded { get; init; }
+    public long? DuplicatesWhenRecorded { get; init; }
     public long[] PerSecondArrivals { get; init; } = [];
     public double WindowSeconds { get; init; }
     public Dictionary<string, double> CpuSeconds { get; init; } = [];
