@@ -48,6 +48,7 @@ internal static partial class Cli
         usage:
           dotnet run -c Release --project bench/ProspectEvents.Bench -- enrollments [options]
           dotnet run -c Release --project bench/ProspectEvents.Bench -- ingest [options]
+          dotnet run -c Release --project bench/ProspectEvents.Bench -- deliveries [options]
           dotnet run -c Release --project bench/ProspectEvents.Bench -- generate-feed [options]
 
         enrollments options:
@@ -67,7 +68,7 @@ internal static partial class Cli
         Exit code: 0 = ran without request errors, 1 = some requests failed (results invalid),
                    2 = usage error / setup failure (build, start, readiness, smoke request).
 
-        """ + IngestUsage;
+        """ + IngestUsage + DeliveryUsage;
 
     public static int Fail(string message)
     {

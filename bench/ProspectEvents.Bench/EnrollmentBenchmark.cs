@@ -231,7 +231,7 @@ internal static class EnrollmentBenchmark
     /// Starts a server under test (pinned like the rest of the run) on a free 127.0.0.1 port and waits for
     /// GET /readyz; null (and the child stopped) if it never becomes ready.
     /// </summary>
-    private static async Task<(ChildProcess Server, Uri BaseUrl)?> StartServerAsync(
+    internal static async Task<(ChildProcess Server, Uri BaseUrl)?> StartServerAsync(
         Pinning pin, string dotnet, string[] dllAndVerb, string logPath, string workDir, Dictionary<string, string?> env)
     {
         int port = BenchEnv.FreePort();
@@ -433,7 +433,7 @@ internal static class EnrollmentBenchmark
         }
     }
 
-    private static Dictionary<string, string?> ServerEnvironment(Dictionary<string, string?>? extra)
+    internal static Dictionary<string, string?> ServerEnvironment(Dictionary<string, string?>? extra)
     {
         var env = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
@@ -462,7 +462,7 @@ internal static class EnrollmentBenchmark
         return env;
     }
 
-    private static async Task<bool> WaitReadyAsync(ChildProcess server, Uri readyz)
+    internal static async Task<bool> WaitReadyAsync(ChildProcess server, Uri readyz)
     {
         using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
         var sw = Stopwatch.StartNew();

@@ -2,7 +2,8 @@ using ProspectEvents.Bench;
 
 // Verb dispatch. `echo-server` and `loadgen` are internal verbs: the `enrollments`
 // orchestrator starts them as child processes so each can be pinned to its own core.
-// `parse-feed` is the internal parse-only baseline the `ingest` orchestrator starts the same way.
+// `parse-feed` is the internal parse-only baseline the `ingest` orchestrator starts the same way;
+// `webhook-receiver`, `post-bodies` and `feed-observations` are the children of the `deliveries` orchestrator.
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
     Console.WriteLine(Cli.Usage);
@@ -21,6 +22,10 @@ try
         "ingest" => await IngestBenchmark.RunAsync(Cli.ParseIngestOptions(rest)),
         "generate-feed" => FeedGenerator.Run(Cli.ParseFeedOptions(rest)),
         "parse-feed" => FeedParser.Run(Cli.ParseParseFeedOptions(rest)),
+        "deliveries" => await DeliveryBenchmark.RunAsync(Cli.ParseDeliveryOptions(rest)),
+        "webhook-receiver" => await WebhookReceiver.RunAsync(rest),
+        "post-bodies" => await BodyPoster.RunAsync(Cli.ParsePostBodiesOptions(rest)),
+        "feed-observations" => await ObservationFeeder.RunAsync(Cli.ParseFeedObservationsOptions(rest)),
         _ => Cli.Fail($"unknown verb '{verb}'"),
     };
 }

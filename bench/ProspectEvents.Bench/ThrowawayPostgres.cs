@@ -49,7 +49,8 @@ internal sealed class ThrowawayPostgres : IAsyncDisposable
     }
 
     /// <summary>Starts the server (pinned to <paramref name="cpuList"/> when <paramref name="taskset"/> is given) and creates <paramref name="database"/>.</summary>
-    public static async Task<ThrowawayPostgres> StartAsync(string binDirectory, string? taskset, string cpuList, string database)
+    /// <param name="settings">Extra <c>-c name=value</c> server settings (for investigations, e.g. pg_stat_statements); none by default.</param>
+    public static async Task<ThrowawayPostgres> StartAsync(string binDirectory, string? taskset, string cpuList, string database, IReadOnlyList<string>? settings = null)
     {
         bool root = (await BenchEnv.RunAsync("id", ["-u"], TimeSpan.FromSeconds(10))).Stdout.Trim() == "0";
         var pg = new ThrowawayPostgres(binDirectory, Directory.CreateTempSubdirectory("prospectevents-bench-pg-").FullName, BenchEnv.FreePort(), root);
@@ -63,7 +64,7 @@ internal sealed class ThrowawayPostgres : IAsyncDisposable
 
             // --no-sync only skips initdb's own final flush of the fresh cluster; the server below runs with default durability.
             Require(await pg.RunPgAsync(null, "initdb", ["-D", pg.DataDirectory, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"]), "initdb");
-            string options = $"-p {pg.Port} -k \"{pg.Root}\" -c listen_addresses=127.0.0.1";
+            string options = $"-p {pg.Port} -k \"{pg.Root}\" -c listen_addresses=127.0.0.1" + string.Concat((settings ?? []).Select(s => $" -c {s}"));
             var start = await pg.RunPgAsync(taskset is null ? null : [taskset, "-c", cpuList], "pg_ctl", ["-D", pg.DataDirectory, "-l", pg.LogFile, "-w", "-t", "60", "-o", options, "start"]);
             if (!start.Ok)
             {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using ProspectEvents.Storage;
@@ -20,9 +21,21 @@ public sealed class DeliveryDispatcher(Store store, WebhookSender sender, IOptio
     private const int MaxClaim = 500;
     private const int MaxRecordBatch = 1000;
 
+    /// <summary>
+    /// Free slots worth a claim while requests are in flight. A claim is a write transaction (on PostgreSQL a commit
+    /// that waits for the WAL flush) and walks the outbox index from the oldest due row; claiming each slot the moment
+    /// it freed up made one claim per delivery under load (docs/benchmarks.md, "Webhook delivery"). Claims still
+    /// never exceed the free slots, so no lease is held for a delivery that cannot be sent at once.
+    /// </summary>
+    private int WorthwhileClaim => Math.Max(1, _options.Concurrency / 4);
+
     private readonly WebhookOptions _options = options.Value;
     private readonly RetrySchedule _schedule = options.Value.Schedule;
-    private readonly Channel<AttemptOutcome> _outcomes = Channel.CreateUnbounded<AttemptOutcome>(new() { SingleReader = true });
+    // Bounded: a send keeps its slot until its outcome is queued, so when recording falls behind, claiming slows down
+    // with it. Unbounded, the sends ran ahead, and deliveries sent but not yet recorded outlived their lease and were
+    // sent again (95,187 resends of a 200,000 backlog on PostgreSQL, docs/benchmarks.md, "Webhook delivery").
+    private readonly Channel<AttemptOutcome> _outcomes = Channel.CreateBounded<AttemptOutcome>(
+        new BoundedChannelOptions(MaxRecordBatch) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly SemaphoreSlim _wake = new(0);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -30,13 +43,30 @@ public sealed class DeliveryDispatcher(Store store, WebhookSender sender, IOptio
         var slots = new SemaphoreSlim(_options.Concurrency);
         var sends = new ConcurrentDictionary<Task, bool>();
         var recorder = RecordAsync();
+        List<string> partners = [];
+        var partnersReadAt = 0L;
         while (!stoppingToken.IsCancellationRequested)
         {
+            if (slots.CurrentCount < WorthwhileClaim)
+            {
+                await Delay(PollInterval, wakeOnSend: true, stoppingToken);
+                continue;
+            }
+
             var claimed = 0;
             try
             {
                 var now = clock.GetUtcNow();
-                var partners = await store.PartnersWithDueDeliveriesAsync(now, stoppingToken);
+                // While claims succeed, the partners with due deliveries are looked up again only once per poll
+                // interval: the lookup walks the outbox index past every row sent since the last vacuum, and before
+                // each claim it took 40 % of PostgreSQL's time (docs/benchmarks.md, "Webhook delivery"). A partner
+                // whose deliveries fall due meanwhile waits at most that long for its share.
+                if (partners.Count == 0 || Stopwatch.GetElapsedTime(partnersReadAt) >= PollInterval)
+                {
+                    partners = await store.PartnersWithDueDeliveriesAsync(now, stoppingToken);
+                    partnersReadAt = Stopwatch.GetTimestamp();
+                }
+
                 // A fair share of the free slots for each partner with due deliveries, so one webhook's backlog (or
                 // slow receiver) cannot take every slot.
                 var share = partners.Count == 0 ? 0 : Math.Max(1, slots.CurrentCount / partners.Count);
@@ -61,11 +91,21 @@ public sealed class DeliveryDispatcher(Store store, WebhookSender sender, IOptio
             catch (Exception e)
             {
                 Log.DeliveryClaimFailed(logger, e);
-                await Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                await Delay(TimeSpan.FromSeconds(1), wakeOnSend: false, stoppingToken);
                 continue;
             }
-            // Claimed some: there may be more due now. Otherwise wait for the next look, or for a slot to free up.
-            if (claimed == 0 || slots.CurrentCount == 0) await Delay(PollInterval, stoppingToken);
+            // Claimed some: there may be more due now, once a slot frees up. Claimed none: nothing is due, and a send
+            // finishing does not change that, so wait for the next look (waking on every finished send made about one
+            // partner lookup per delivery at 1,000 events/s, docs/benchmarks.md, "Webhook delivery").
+            if (claimed == 0)
+            {
+                partners = [];
+                await Delay(PollInterval, wakeOnSend: false, stoppingToken);
+            }
+            else if (slots.CurrentCount == 0)
+            {
+                await Delay(PollInterval, wakeOnSend: true, stoppingToken);
+            }
         }
 
         // Stopping: no new claims; let the requests in flight finish (each gives up at the timeout) and record them,
@@ -75,11 +115,13 @@ public sealed class DeliveryDispatcher(Store store, WebhookSender sender, IOptio
         await recorder;
     }
 
-    private async Task Delay(TimeSpan delay, CancellationToken stoppingToken)
+    /// <summary>Waits <paramref name="delay"/>; with <paramref name="wakeOnSend"/>, a send finishing (a slot freed up) ends the wait early.</summary>
+    private async Task Delay(TimeSpan delay, bool wakeOnSend, CancellationToken stoppingToken)
     {
         try
         {
-            await _wake.WaitAsync(delay, stoppingToken);
+            if (wakeOnSend) await _wake.WaitAsync(delay, stoppingToken);
+            else await Task.Delay(delay, stoppingToken);
         }
         catch (OperationCanceledException)
         {
@@ -107,7 +149,8 @@ public sealed class DeliveryDispatcher(Store store, WebhookSender sender, IOptio
         finally
         {
             slots.Release();
-            _wake.Release();
+            // One pending wake is enough: counting one per send let the loop run that many passes without waiting.
+            if (_wake.CurrentCount == 0) _wake.Release();
         }
     }
 
