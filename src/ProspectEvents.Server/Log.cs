@@ -38,4 +38,7 @@ internal static partial class Log
 
     [LoggerMessage(12, LogLevel.Warning, "Disabled the webhook of partner {PartnerId}: {Reason}")]
     public static partial void WebhookDisabled(ILogger logger, string partnerId, string reason);
+
+    [LoggerMessage(13, LogLevel.Error, "Gave up recording an attempt of delivery {DeliveryId} (event {EventId}); it is sent again when its lease ends")]
+    public static partial void DeliveryRecordDropped(ILogger logger, string deliveryId, string eventId);
 }

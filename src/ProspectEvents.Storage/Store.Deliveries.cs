@@ -98,7 +98,9 @@ public abstract partial class Store
                 .OrderBy(round => round.Key);
             foreach (var round in rounds)
             {
-                var rows = round.ToList();
+                // In key order, as every writer of these rows goes: two recorders (processes on one PostgreSQL) then
+                // lock rows in the same order and cannot deadlock.
+                var rows = round.OrderBy(o => o.Delivery.DeliveryPk).ToList();
                 var attempts = new Dictionary<long, int>(rows.Count);
                 foreach (var chunk in rows.Chunk(RowsPerStatement))
                 {
@@ -131,12 +133,17 @@ public abstract partial class Store
             }
 
             var disabled = new List<(string, string)>();
-            foreach (var partner in outcomes.GroupBy(o => o.Delivery.PartnerId))
+            foreach (var byPartner in outcomes.GroupBy(o => o.Delivery.PartnerId).OrderBy(p => p.Key, StringComparer.Ordinal))
             {
+                // Only attempts made with the webhook as it is now count for it: a late answer from the URL it had
+                // before a re-registration or a PUT must not disable (or taint) the fixed one.
+                var version = byPartner.Max(o => o.Delivery.Webhook.UpdatedAt);
+                var partner = byPartner.Where(o => o.Delivery.Webhook.UpdatedAt == version).ToList();
                 var gone = partner.FirstOrDefault(o => o.DisableWebhook is not null);
                 var succeeded = partner.Any(o => o.Delivered);
                 await using var command = Command(connection, transaction, succeeded && gone is null ? WebhookSucceededSql : WebhookFailedSql);
-                AddParameter(command, "@partner", partner.Key);
+                AddParameter(command, "@partner", byPartner.Key);
+                AddParameter(command, "@version", ToUnixMs(version));
                 if (!succeeded || gone is not null)
                 {
                     var firstFailure = partner.Where(o => !o.Delivered).Min(o => o.AttemptedAt);
@@ -147,7 +154,7 @@ public abstract partial class Store
                     AddParameter(command, "@streak", (long)disableAfter.TotalMilliseconds);
                     AddParameter(command, "@reason", gone?.DisableWebhook ?? $"every attempt failed for {disableAfter} (Webhooks:DisableAfter)");
                 }
-                if (await command.ExecuteScalarAsync(cancellationToken) is string reason) disabled.Add((partner.Key, reason));
+                if (await command.ExecuteScalarAsync(cancellationToken) is string reason) disabled.Add((byPartner.Key, reason));
             }
             return disabled;
         }, cancellationToken);
@@ -182,14 +189,15 @@ public abstract partial class Store
         ON CONFLICT DO NOTHING
         """;
 
-    private const string WebhookSucceededSql = "UPDATE webhooks SET failing_since = NULL WHERE partner_id = @partner AND failing_since IS NOT NULL";
+    private const string WebhookSucceededSql =
+        "UPDATE webhooks SET failing_since = NULL WHERE partner_id = @partner AND updated_at = @version AND failing_since IS NOT NULL";
 
     private const string WebhookFailedSql = """
         UPDATE webhooks SET
             failing_since = COALESCE(failing_since, @first),
             disabled_reason = CASE WHEN disabled_at IS NULL AND (@gone = 1 OR COALESCE(failing_since, @first) <= @at - @streak) THEN @reason ELSE disabled_reason END,
             disabled_at = CASE WHEN disabled_at IS NULL AND (@gone = 1 OR COALESCE(failing_since, @first) <= @at - @streak) THEN @at ELSE disabled_at END
-        WHERE partner_id = @partner
+        WHERE partner_id = @partner AND updated_at = @version
         RETURNING CASE WHEN disabled_at = @at THEN disabled_reason END
         """;
 
@@ -272,11 +280,11 @@ public abstract partial class Store
     public Task<ReplayOutcome> ReplayDeliveryAsync(string partnerId, string deliveryId, DateTimeOffset now, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
-            await using var command = Command(connection, transaction, $"{ReplaySql} AND delivery_id = @id RETURNING status");
+            await using var command = Command(connection, transaction,
+                $"{ReplaySet} WHERE partner_id = @partner AND delivery_id = @id AND status <> 'pending' RETURNING status");
             AddParameter(command, "@partner", partnerId);
             AddParameter(command, "@id", deliveryId);
             AddParameter(command, "@now", ToUnixMs(now));
-            AddParameter(command, "@replayable", DeliveryStatus.Delivered);
             if (await command.ExecuteScalarAsync(cancellationToken) is not null) return ReplayOutcome.Replayed;
 
             await using var exists = Command(connection, transaction, "SELECT 1 FROM deliveries WHERE partner_id = @partner AND delivery_id = @id");
@@ -289,19 +297,15 @@ public abstract partial class Store
     public Task<int> RecoverFailedDeliveriesAsync(string partnerId, DateTimeOffset since, DateTimeOffset now, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
-            await using var command = Command(connection, transaction, $"{ReplaySql} AND finished_at >= @since");
+            // status = 'failed' spelled out, so the partial index of failed deliveries finds them.
+            await using var command = Command(connection, transaction, $"{ReplaySet} WHERE partner_id = @partner AND status = 'failed' AND finished_at >= @since");
             AddParameter(command, "@partner", partnerId);
             AddParameter(command, "@since", ToUnixMs(since));
             AddParameter(command, "@now", ToUnixMs(now));
-            AddParameter(command, "@replayable", DeliveryStatus.Failed); // recover takes failed deliveries only
             return await command.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
 
-    // Failed deliveries, and (for a single replay) delivered ones: @replayable names the second status allowed.
-    private const string ReplaySql = """
-        UPDATE deliveries SET status = 'pending', schedule_base = attempts, next_attempt_at = @now, finished_at = NULL
-        WHERE partner_id = @partner AND status IN ('failed', @replayable)
-        """;
+    private const string ReplaySet = "UPDATE deliveries SET status = 'pending', schedule_base = attempts, next_attempt_at = @now, finished_at = NULL";
 
     /// <summary>
     /// Pending and failed deliveries per partner, with when the oldest due one fell due, and whether the partner's

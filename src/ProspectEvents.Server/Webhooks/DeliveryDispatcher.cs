@@ -37,6 +37,10 @@ public sealed class DeliveryDispatcher(Store store, WebhookSender sender, IOptio
     private readonly Channel<AttemptOutcome> _outcomes = Channel.CreateBounded<AttemptOutcome>(
         new BoundedChannelOptions(MaxRecordBatch) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly SemaphoreSlim _wake = new(0);
+    private readonly ConcurrentDictionary<string, int> _inFlight = new(StringComparer.Ordinal);
+    private int _passes;
+
+    private int InFlight(string partnerId) => _inFlight.TryGetValue(partnerId, out var n) ? n : 0;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -67,16 +71,21 @@ public sealed class DeliveryDispatcher(Store store, WebhookSender sender, IOptio
                     partnersReadAt = Stopwatch.GetTimestamp();
                 }
 
-                // A fair share of the free slots for each partner with due deliveries, so one webhook's backlog (or
-                // slow receiver) cannot take every slot.
-                var share = partners.Count == 0 ? 0 : Math.Max(1, slots.CurrentCount / partners.Count);
-                foreach (var partner in partners)
+                // Each partner with due deliveries may have its share of all slots in flight, counting the requests it
+                // has in flight already, so one webhook's backlog or slow receiver cannot hold every slot while others
+                // wait. The first partner served moves round each pass, so leftovers rotate too.
+                var share = partners.Count == 0 ? 0 : (_options.Concurrency + partners.Count - 1) / partners.Count;
+                var first = partners.Count == 0 ? 0 : (int)(unchecked((uint)_passes++) % (uint)partners.Count);
+                foreach (var partner in partners.Skip(first).Concat(partners.Take(first)))
                 {
-                    var room = Math.Min(Math.Min(share, slots.CurrentCount), MaxClaim);
-                    if (room <= 0) break;
-                    foreach (var delivery in await store.ClaimDeliveriesAsync(partner, room, now, now + _options.Lease, stoppingToken))
+                    var room = Math.Min(Math.Min(share - InFlight(partner), slots.CurrentCount), MaxClaim);
+                    if (room <= 0) continue;
+                    // The lease counts from the claim itself: a claim that queued behind other writes still holds it whole.
+                    var claimedAt = clock.GetUtcNow();
+                    foreach (var delivery in await store.ClaimDeliveriesAsync(partner, room, claimedAt, claimedAt + _options.Lease, stoppingToken))
                     {
                         await slots.WaitAsync(stoppingToken);
+                        _inFlight.AddOrUpdate(partner, 1, (_, n) => n + 1);
                         var send = SendAsync(delivery, slots);
                         sends[send] = true;
                         _ = send.ContinueWith(done => sends.TryRemove(done, out _), TaskScheduler.Default);
@@ -111,6 +120,7 @@ public sealed class DeliveryDispatcher(Store store, WebhookSender sender, IOptio
         // Stopping: no new claims; let the requests in flight finish (each gives up at the timeout) and record them,
         // so a clean shutdown sends nothing twice.
         await Task.WhenAll(sends.Keys);
+        _stopping = true;
         _outcomes.Writer.Complete();
         await recorder;
     }
@@ -148,6 +158,7 @@ public sealed class DeliveryDispatcher(Store store, WebhookSender sender, IOptio
         }
         finally
         {
+            _inFlight.AddOrUpdate(delivery.PartnerId, 0, (_, n) => n - 1);
             slots.Release();
             // One pending wake is enough: counting one per send let the loop run that many passes without waiting.
             if (_wake.CurrentCount == 0) _wake.Release();
@@ -166,24 +177,84 @@ public sealed class DeliveryDispatcher(Store store, WebhookSender sender, IOptio
             Delivered: false, Next: delay is { } wait ? clock.GetUtcNow() + wait : null, DisableWebhook: gone);
     }
 
-    /// <summary>Writes the outcomes as they come, all that have arrived in one transaction; a failed write is retried, never dropped.</summary>
+    /// <summary>
+    /// Writes the outcomes as they come, all that have arrived in one transaction. A batch that fails is retried a
+    /// second later; after <see cref="FailuresBeforeIsolating"/> failures in a row its outcomes are written one by one,
+    /// so one that cannot be written (a poison row) is dropped alone: its delivery is sent again when its lease ends.
+    /// If none can be written and the database does not answer, it is down: the batch is kept, and meanwhile the
+    /// bounded queue stops the sending. When stopping, a batch is given up after as many rounds, for the same leases to take over.
+    /// </summary>
     private async Task RecordAsync()
     {
         var batch = new List<AttemptOutcome>();
-        while (await _outcomes.Reader.WaitToReadAsync())
+        var failures = 0;
+        while (batch.Count > 0 || await _outcomes.Reader.WaitToReadAsync())
         {
             while (batch.Count < MaxRecordBatch && _outcomes.Reader.TryRead(out var outcome)) batch.Add(outcome);
             try
             {
-                foreach (var (partner, reason) in await store.RecordAttemptsAsync(batch, _options.DisableAfter, CancellationToken.None))
-                    Log.WebhookDisabled(logger, partner, reason);
+                await RecordBatchAsync(batch);
                 batch.Clear();
+                failures = 0;
+                continue;
             }
             catch (Exception e)
             {
                 Log.DeliveryRecordFailed(logger, e, batch.Count);
-                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+            if (++failures >= FailuresBeforeIsolating)
+            {
+                var unwritten = await RecordOneByOneAsync(batch);
+                // Some written, or the database answers: the rest are poison, not an outage.
+                if (unwritten.Count < batch.Count || _stopping || await DatabaseAnswersAsync())
+                {
+                    foreach (var dropped in unwritten) Log.DeliveryRecordDropped(logger, dropped.Delivery.DeliveryId, dropped.Delivery.Event.EventId);
+                    batch.Clear();
+                    failures = 0;
+                    continue;
+                }
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private const int FailuresBeforeIsolating = 3;
+
+    private async Task<bool> DatabaseAnswersAsync()
+    {
+        try
+        {
+            return await store.PingAsync(CancellationToken.None);
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+    }
+
+    private volatile bool _stopping;
+
+    private async Task RecordBatchAsync(IReadOnlyList<AttemptOutcome> batch)
+    {
+        foreach (var (partner, reason) in await store.RecordAttemptsAsync(batch, _options.DisableAfter, CancellationToken.None))
+            Log.WebhookDisabled(logger, partner, reason);
+    }
+
+    /// <summary>Records each outcome on its own; returns those that could not be.</summary>
+    private async Task<List<AttemptOutcome>> RecordOneByOneAsync(List<AttemptOutcome> batch)
+    {
+        var unwritten = new List<AttemptOutcome>();
+        foreach (var outcome in batch)
+        {
+            try
+            {
+                await RecordBatchAsync([outcome]);
+            }
+            catch (Exception)
+            {
+                unwritten.Add(outcome);
             }
         }
+        return unwritten;
     }
 }

@@ -401,6 +401,44 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
         Assert.Equal(60, receiver.Requests.Count);
         Assert.Equal(60, receiver.Requests.Select(r => r.WebhookId).Distinct().Count());
     }
+
+    [Fact]
+    public async Task APartnerWithASlowReceiverCannotHoldEverySlotWhileAnotherPartnersDeliveriesWait()
+    {
+        await using var server = await ServerUnderTest.StartAsync(backend, new Dictionary<string, string?>
+        {
+            ["Webhooks:AllowPrivateNetworks"] = "true",
+            ["Webhooks:Concurrency"] = "4",
+            ["Webhooks:Timeout"] = "00:00:05",
+        });
+        var (slow, slowClient) = await server.NewPartnerAsync("slow");
+        var (fast, fastClient) = await server.NewPartnerAsync("fast");
+        var slowReceiver = await ReceiverAsync();
+        slowReceiver.Clock = server.Clock;
+        slowReceiver.Behaviour = (_, _) => new ReceiverAnswer(200, Delay: TimeSpan.FromMilliseconds(800));
+        var fastReceiver = await ReceiverAsync();
+        fastReceiver.Clock = server.Clock;
+        var prospects = Enumerable.Range(1, 40).Select(Feed.Id).ToArray();
+        foreach (var (partner, client, receiver) in new[] { (slow, slowClient, slowReceiver), (fast, fastClient, fastReceiver) })
+        {
+            await EnrollAsync(client, "first", prospects[..20]);
+            await EnrollAsync(client, "second", prospects[20..]);
+        }
+        await RegisterAsync(slowClient, slow, slowReceiver);
+        var started = DateTime.UtcNow;
+        var at = server.Clock.GetUtcNow();
+        await server.IngestAsync(Feed.Lines([
+            .. prospects.Select(p => Feed.Line(p, at.AddDays(-30).ToString("O"), "Acme")),
+            .. prospects.Select(p => Feed.Line(p, at.AddMinutes(-1).ToString("O"), "Globex"))]));
+        await slowReceiver.WaitForAsync(r => r.Count >= 4, Patience); // the slow partner has every slot now
+        await RegisterAsync(fastClient, fast, fastReceiver);
+
+        await fastReceiver.WaitForAsync(r => r.Count >= 40, Patience);
+
+        // 40 slow deliveries take 8 s on all four slots, 16 s on a fair half of them.
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(6), $"The fast partner waited {DateTime.UtcNow - started} for its deliveries");
+        Assert.True(slowReceiver.Requests.Count < 40, "The slow partner's deliveries were all sent first");
+    }
 }
 
 public sealed class SqliteWebhookDeliveryTests() : WebhookDeliveryContract(Backend.Sqlite);
