@@ -908,6 +908,22 @@ internal static class DeliveryBenchmark
             Console.WriteLine($"baseline: client CPU per request {1e6 * bl.Phase.CpuSeconds.GetValueOrDefault("client", double.NaN) / bl.Phase.Received:F0} µs");
         }
 
+        // Pinning keeps our processes apart, not other tenants of the machine: what else used each core in each window.
+        foreach (var (name, phase, sender) in r.Rows.Where(x => x.Throughput is not null).Select(x => (x.Backend, x.Throughput!, "server"))
+            .Concat(r.Baseline is { } bo ? [("baseline", bo.Phase, "client")] : []))
+        {
+            if (phase.CoreBusyPercent.Length < 2 || phase.WindowSeconds <= 0)
+            {
+                continue;
+            }
+
+            double Own(string key) => 100 * phase.CpuSeconds.GetValueOrDefault(key) / phase.WindowSeconds;
+            double other0 = phase.CoreBusyPercent[0] - Own(sender);
+            double other1 = phase.CoreBusyPercent[1] - Own("receiver") - Own("postgres");
+            string warn = other0 > 10 || other1 > 10 ? "  <-- WARNING: other processes competed for a core; numbers are disturbed, consider re-running" : "";
+            Console.WriteLine($"{name}: other load during the window: core 0 {Math.Max(0, other0):F0}%, core 1 {Math.Max(0, other1):F0}%{warn}");
+        }
+
         // Steady state: the full seconds of a row (the last one is partial), last third against first third.
         foreach (var (name, phase) in r.Rows.Where(x => x.Throughput is not null).Select(x => (x.Backend, x.Throughput!))
             .Concat(r.Baseline is { } bp ? [("baseline", bp.Phase)] : []))
