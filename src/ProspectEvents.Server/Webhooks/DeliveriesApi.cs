@@ -72,8 +72,8 @@ public static class DeliveriesApi
         using (document)
         {
             var validator = new BodyValidator(document!);
-            validator.RequiredString("since", 1, 64);
-            var since = validator.OptionalTime("since");
+            // Required, then read as a time: a value that is no string at all is reported once, by the first.
+            var since = validator.RequiredString("since", 1, 64) is null ? null : validator.OptionalTime("since");
             validator.OptionalObjectOrNull("request_context");
             if (validator.Finish() is { } invalid) return invalid;
             if (WebhooksApi.NotCallers(http, partner_id) is { } forbidden) return forbidden;

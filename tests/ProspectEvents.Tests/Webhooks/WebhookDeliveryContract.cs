@@ -234,6 +234,8 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
         Assert.Equal(2, recovered.GetProperty("recovered").GetInt32());
         await WaitForAllAsync(client, partner, d => d.GetProperty("status").GetString() == "delivered", 2);
         await (await client.PostJsonAsync($"/v1/webhooks/{partner}/recover", """{"since":"yesterday"}""")).ExpectAsync(422);
+        var notText = await (await client.PostJsonAsync($"/v1/webhooks/{partner}/recover", """{"since":5}""")).ExpectAsync(422);
+        Assert.Equal("string_type", Assert.Single(notText.GetProperty("detail").EnumerateArray()).GetProperty("type").GetString());
     }
 
     [Fact]
