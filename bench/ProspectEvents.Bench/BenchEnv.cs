@@ -205,6 +205,25 @@ internal static class BenchEnv
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// Ends a run: its scratch directory is removed when it succeeded and was not to be kept, and named otherwise
+    /// (its logs explain a failure); prints the total time. Returns <paramref name="code"/>.
+    /// </summary>
+    public static int FinishRun(int code, bool keep, string runDir, System.Diagnostics.Stopwatch total)
+    {
+        if (code == 0 && !keep)
+        {
+            TryDelete(runDir);
+        }
+        else
+        {
+            Console.WriteLine($"logs    : kept in {runDir}");
+        }
+
+        Console.WriteLine($"total   : {total.Elapsed.TotalMinutes:F1} min");
+        return code;
+    }
+
     public static void TryDelete(string path)
     {
         try

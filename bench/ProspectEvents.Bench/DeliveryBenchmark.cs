@@ -208,20 +208,7 @@ internal static class DeliveryBenchmark
         Console.WriteLine($"results : {resultFile}");
         return Finish(setupFailed ? 2 : valid ? 0 : 1);
 
-        int Finish(int code)
-        {
-            if (code == 0 && !o.KeepDb)
-            {
-                BenchEnv.TryDelete(runDir);
-            }
-            else
-            {
-                Console.WriteLine($"logs    : kept in {runDir}");
-            }
-
-            Console.WriteLine($"total   : {total.Elapsed.TotalMinutes:F1} min");
-            return code;
-        }
+        int Finish(int code) => BenchEnv.FinishRun(code, o.KeepDb, runDir, total);
     }
 
     private static async Task<DeliveryBackendRow> RunBackendAsync(

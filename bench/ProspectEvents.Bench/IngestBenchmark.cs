@@ -263,20 +263,7 @@ internal static partial class IngestBenchmark
         Console.WriteLine($"results : {resultFile}");
         return Finish(setupFailed ? 2 : valid ? 0 : 1);
 
-        int Finish(int code)
-        {
-            if (code == 0 && !o.KeepDb)
-            {
-                BenchEnv.TryDelete(runDir);
-            }
-            else
-            {
-                Console.WriteLine($"logs    : kept in {runDir}");
-            }
-
-            Console.WriteLine($"total   : {total.Elapsed.TotalMinutes:F1} min");
-            return code;
-        }
+        int Finish(int code) => BenchEnv.FinishRun(code, o.KeepDb, runDir, total);
     }
 
     private static Dictionary<string, string?> IngestEnvironment(string provider, string connectionString) => new(StringComparer.Ordinal)
