@@ -192,11 +192,16 @@ public abstract partial class Store
     private const string WebhookSucceededSql =
         "UPDATE webhooks SET failing_since = NULL WHERE partner_id = @partner AND updated_at = @version AND failing_since IS NOT NULL";
 
-    private const string WebhookFailedSql = """
+    // The run of failures starts anew (at @first) after a success (failing_since null) or after a quiet spell longer
+    // than the streak; SET expressions see the row as it was, so the run's start is spelled out where it is used.
+    private const string StreakStart = "(CASE WHEN failing_since IS NULL OR last_failure_at < @first - @streak THEN @first ELSE failing_since END)";
+
+    private const string WebhookFailedSql = $"""
         UPDATE webhooks SET
-            failing_since = COALESCE(failing_since, @first),
-            disabled_reason = CASE WHEN disabled_at IS NULL AND (@gone = 1 OR COALESCE(failing_since, @first) <= @at - @streak) THEN @reason ELSE disabled_reason END,
-            disabled_at = CASE WHEN disabled_at IS NULL AND (@gone = 1 OR COALESCE(failing_since, @first) <= @at - @streak) THEN @at ELSE disabled_at END
+            failing_since = {StreakStart},
+            last_failure_at = @at,
+            disabled_reason = CASE WHEN disabled_at IS NULL AND (@gone = 1 OR {StreakStart} <= @at - @streak) THEN @reason ELSE disabled_reason END,
+            disabled_at = CASE WHEN disabled_at IS NULL AND (@gone = 1 OR {StreakStart} <= @at - @streak) THEN @at ELSE disabled_at END
         WHERE partner_id = @partner AND updated_at = @version
         RETURNING CASE WHEN disabled_at = @at THEN disabled_reason END
         """;

@@ -441,6 +441,23 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(6), $"The fast partner waited {DateTime.UtcNow - started} for its deliveries");
         Assert.True(slowReceiver.Requests.Count < 40, "The slow partner's deliveries were all sent first");
     }
+
+    [Fact]
+    public async Task AQuietWebhookThatFailedLastWeekIsNotDisabledByItsNextFailure()
+    {
+        var (partner, client) = await _server.NewPartnerAsync();
+        var receiver = await ReceiverAsync();
+        receiver.Behaviour = (_, _) => new ReceiverAnswer(500);
+        await RegisterAsync(client, partner, receiver);
+        await EnrollAsync(client, "movers", Feed.Dana);
+        await MoveAsync("Globex", Feed.Dana);
+        await WaitForDeliveryAsync(client, partner, d => d.GetProperty("attempts").GetInt32() == 1);
+
+        _server.Clock.Advance(TimeSpan.FromDays(6)); // nothing failed for longer than Webhooks:DisableAfter
+        await WaitForDeliveryAsync(client, partner, d => d.GetProperty("attempts").GetInt32() == 2);
+
+        Assert.Equal("enabled", (await (await client.GetAsync($"/v1/webhooks/{partner}")).ExpectAsync(200)).GetProperty("status").GetString());
+    }
 }
 
 public sealed class SqliteWebhookDeliveryTests() : WebhookDeliveryContract(Backend.Sqlite);

@@ -2,7 +2,8 @@
 --
 -- One webhook per partner, as the anchor has it. The secret is kept as its 32 raw bytes: both signature schemes key
 -- their HMAC with them. failing_since is the start of the current run of failed attempts (null after a success):
--- a webhook failing for Webhooks:DisableAfter is disabled.
+-- a webhook failing for Webhooks:DisableAfter is disabled. A run also ends when no attempt failed for that long
+-- (last_failure_at): a quiet webhook that failed once last week is not "failing for 5 days" at its next failure.
 CREATE TABLE webhooks (
     partner_id      TEXT    NOT NULL PRIMARY KEY REFERENCES partners (partner_id),
     webhook_url     TEXT    NOT NULL,
@@ -13,7 +14,8 @@ CREATE TABLE webhooks (
     updated_at      INTEGER NOT NULL,
     disabled_at     INTEGER,
     disabled_reason TEXT,
-    failing_since   INTEGER
+    failing_since   INTEGER,
+    last_failure_at INTEGER
 );
 
 -- The outbox. It replaces event_matches: one row per event and enrollment it matched, written in the transaction
