@@ -72,6 +72,22 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
     private static Task<JsonElement> WaitForWebhookAsync(HttpClient client, string partnerId, Func<JsonElement, bool> condition) =>
         EventuallyAsync(async () => await (await client.GetAsync($"/v1/webhooks/{partnerId}")).ExpectAsync(200), condition, "the webhook to match");
 
+    private static async Task<string?> WebhookStatusAsync(HttpClient client, string partnerId) =>
+        (await (await client.GetAsync($"/v1/webhooks/{partnerId}")).ExpectAsync(200)).GetProperty("status").GetString();
+
+    /// <summary>A partner whose receiver answers 500 to everything, and one delivery whose first attempt has failed.</summary>
+    private async Task<(string PartnerId, HttpClient Client)> FirstAttemptFailedAsync()
+    {
+        var (partner, client) = await _server.NewPartnerAsync();
+        var receiver = await ReceiverAsync();
+        receiver.Behaviour = (_, _) => new ReceiverAnswer(500);
+        await RegisterAsync(client, partner, receiver);
+        await EnrollAsync(client, "movers", Feed.Dana);
+        await MoveAsync("Globex", Feed.Dana);
+        await WaitForDeliveryAsync(client, partner, d => d.GetProperty("attempts").GetInt32() == 1);
+        return (partner, client);
+    }
+
     /// <summary>Reads until <paramref name="done"/> holds (the dispatcher works in the background), or fails showing the last read.</summary>
     private static async Task<JsonElement> EventuallyAsync(Func<Task<JsonElement>> read, Func<JsonElement, bool> done, string what)
     {
@@ -261,7 +277,7 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
         gone = false;
         await RegisterAsync(client, partner, receiver);
         await WaitForAllAsync(client, partner, d => d.GetProperty("status").GetString() == "delivered", 2);
-        Assert.Equal("enabled", (await (await client.GetAsync($"/v1/webhooks/{partner}")).ExpectAsync(200)).GetProperty("status").GetString());
+        Assert.Equal("enabled", await WebhookStatusAsync(client, partner));
     }
 
     [Fact]
@@ -359,18 +375,12 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
     [Fact]
     public async Task AWebhookFailingForTheDisableAfterPeriodIsDisabled()
     {
-        var (partner, client) = await _server.NewPartnerAsync();
-        var receiver = await ReceiverAsync();
-        receiver.Behaviour = (_, _) => new ReceiverAnswer(500);
-        await RegisterAsync(client, partner, receiver);
-        await EnrollAsync(client, "movers", Feed.Dana);
-        await MoveAsync("Globex", Feed.Dana);
-        await WaitForDeliveryAsync(client, partner, d => d.GetProperty("attempts").GetInt32() == 1);
-        Assert.Equal("enabled", (await (await client.GetAsync($"/v1/webhooks/{partner}")).ExpectAsync(200)).GetProperty("status").GetString());
+        var (partner, client) = await FirstAttemptFailedAsync();
+        Assert.Equal("enabled", await WebhookStatusAsync(client, partner));
 
         _server.Clock.Advance(TimeSpan.FromDays(4)); // Webhooks:DisableAfter is 5 days by default
         await WaitForDeliveryAsync(client, partner, d => d.GetProperty("attempts").GetInt32() == 2);
-        Assert.Equal("enabled", (await (await client.GetAsync($"/v1/webhooks/{partner}")).ExpectAsync(200)).GetProperty("status").GetString());
+        Assert.Equal("enabled", await WebhookStatusAsync(client, partner));
 
         _server.Clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(2));
         await WaitForDeliveryAsync(client, partner, d => d.GetProperty("attempts").GetInt32() == 3);
@@ -445,18 +455,12 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
     [Fact]
     public async Task AQuietWebhookThatFailedLastWeekIsNotDisabledByItsNextFailure()
     {
-        var (partner, client) = await _server.NewPartnerAsync();
-        var receiver = await ReceiverAsync();
-        receiver.Behaviour = (_, _) => new ReceiverAnswer(500);
-        await RegisterAsync(client, partner, receiver);
-        await EnrollAsync(client, "movers", Feed.Dana);
-        await MoveAsync("Globex", Feed.Dana);
-        await WaitForDeliveryAsync(client, partner, d => d.GetProperty("attempts").GetInt32() == 1);
+        var (partner, client) = await FirstAttemptFailedAsync();
 
         _server.Clock.Advance(TimeSpan.FromDays(6)); // nothing failed for longer than Webhooks:DisableAfter
         await WaitForDeliveryAsync(client, partner, d => d.GetProperty("attempts").GetInt32() == 2);
 
-        Assert.Equal("enabled", (await (await client.GetAsync($"/v1/webhooks/{partner}")).ExpectAsync(200)).GetProperty("status").GetString());
+        Assert.Equal("enabled", await WebhookStatusAsync(client, partner));
     }
 }
 
