@@ -133,31 +133,17 @@ internal static class DeliveryBenchmark
 
         if (runPostgres)
         {
-            Console.WriteLine($"== PostgreSQL: throwaway server from {pgBin} ==");
-            ThrowawayPostgres? pg = null;
-            try
+            var (pg, settings) = await ThrowawayPostgres.StartAnnouncedAsync(pgBin!, pin.Taskset, Database, o.PostgresSettings);
+            setupFailed |= pg is null;
+            if (pg is not null && o.PostgresSettings.Count > 0)
             {
-                pg = await ThrowawayPostgres.StartAsync(pgBin!, pin.Taskset, "1", Database, o.PostgresSettings);
-                if (o.PostgresSettings.Count > 0)
-                {
-                    warnings.Add($"PostgreSQL ran with extra settings: {string.Join(", ", o.PostgresSettings)}");
-                }
-            }
-            catch (InvalidOperationException e)
-            {
-                Console.Error.WriteLine($"error: could not start PostgreSQL: {e.Message}");
-                setupFailed = true;
+                warnings.Add($"PostgreSQL ran with extra settings: {string.Join(", ", o.PostgresSettings)}");
             }
 
             if (pg is not null)
             {
                 await using (pg)
                 {
-                    var settings = await pg.PsqlAsync(Database,
-                        "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN " +
-                        "('server_version','fsync','synchronous_commit','full_page_writes','shared_buffers','max_wal_size')");
-                    Console.WriteLine($"started : port {pg.Port}, postmaster pid {pg.PostmasterPid()}, affinity {(pg.PostmasterPid() is { } pm ? ProcStats.AffinityList(pm) : "n/a")}");
-                    Console.WriteLine($"settings: {settings.Stdout.Trim()}");
                     var row = await RunBackendAsync(run, "postgres", pg.ConnectionString(Database), "encode(prospect_id, 'hex')",
                         sql => pg.PsqlAsync(Database, sql), pg.CpuSeconds, settings.Ok ? settings.Stdout.Trim() : null);
                     rows.Add(row);

@@ -177,28 +177,13 @@ internal static partial class IngestBenchmark
 
         if (runPostgres)
         {
-            Console.WriteLine($"== PostgreSQL: throwaway server from {pgBin} ==");
-            ThrowawayPostgres? pg = null;
-            try
-            {
-                pg = await ThrowawayPostgres.StartAsync(pgBin!, pin.Taskset, "1", Database);
-            }
-            catch (InvalidOperationException e)
-            {
-                Console.Error.WriteLine($"error: could not start PostgreSQL: {e.Message}");
-                setupFailed = true;
-            }
-
+            var (pg, settings) = await ThrowawayPostgres.StartAnnouncedAsync(pgBin!, pin.Taskset, Database);
+            setupFailed |= pg is null;
             if (pg is not null)
             {
                 await using (pg)
                 {
-                    var settings = await pg.PsqlAsync(Database,
-                        "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN " +
-                        "('server_version','fsync','synchronous_commit','full_page_writes','wal_level','shared_buffers','max_wal_size','checkpoint_timeout','wal_buffers','work_mem','effective_io_concurrency')");
                     postgresSettings = settings.Ok ? settings.Stdout.Trim() : settings.Describe("psql settings");
-                    Console.WriteLine($"started : port {pg.Port}, data {pg.DataDirectory}, postmaster pid {pg.PostmasterPid()}, affinity {(pg.PostmasterPid() is { } pm ? ProcStats.AffinityList(pm) : "n/a")}");
-                    Console.WriteLine($"settings: {postgresSettings}");
                     var env = IngestEnvironment("postgres", pg.ConnectionString(Database));
                     rows.AddRange(await RunBackendAsync(ctx, "postgres", env, feed, feedDir, baseline,
                         dbBytes: async () =>

@@ -48,6 +48,33 @@ internal sealed class ThrowawayPostgres : IAsyncDisposable
         return versioned.Concat(onPath).FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")));
     }
 
+    /// <summary>
+    /// A benchmark's PostgreSQL phase begins here: prints its header, starts the server on core 1 and prints where it
+    /// runs and the settings that shape the numbers. Null, with the reason on stderr, when it cannot start.
+    /// </summary>
+    public static async Task<(ThrowawayPostgres? Server, ExecResult Settings)> StartAnnouncedAsync(
+        string binDirectory, string? taskset, string database, IReadOnlyList<string>? settings = null)
+    {
+        Console.WriteLine($"== PostgreSQL: throwaway server from {binDirectory} ==");
+        ThrowawayPostgres pg;
+        try
+        {
+            pg = await StartAsync(binDirectory, taskset, "1", database, settings);
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"error: could not start PostgreSQL: {e.Message}");
+            return (null, default!);
+        }
+
+        var shown = await pg.PsqlAsync(database,
+            "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN " +
+            "('server_version','fsync','synchronous_commit','full_page_writes','wal_level','shared_buffers','max_wal_size','checkpoint_timeout','wal_buffers','work_mem','effective_io_concurrency')");
+        Console.WriteLine($"started : port {pg.Port}, data {pg.DataDirectory}, postmaster pid {pg.PostmasterPid()}, affinity {(pg.PostmasterPid() is { } pm ? ProcStats.AffinityList(pm) : "n/a")}");
+        Console.WriteLine($"settings: {(shown.Ok ? shown.Stdout.Trim() : shown.Describe("psql settings"))}");
+        return (pg, shown);
+    }
+
     /// <summary>Starts the server (pinned to <paramref name="cpuList"/> when <paramref name="taskset"/> is given) and creates <paramref name="database"/>.</summary>
     /// <param name="settings">Extra <c>-c name=value</c> server settings (for investigations, e.g. pg_stat_statements); none by default.</param>
     public static async Task<ThrowawayPostgres> StartAsync(string binDirectory, string? taskset, string cpuList, string database, IReadOnlyList<string>? settings = null)
