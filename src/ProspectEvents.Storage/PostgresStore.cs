@@ -28,6 +28,10 @@ public sealed class PostgresStore(string connectionString) : Store
 
     protected override string SkipLockedSql => " FOR UPDATE OF d SKIP LOCKED";
 
+    protected override string SelectRowNumbersSql(string parameter) => $"SELECT unnest({parameter}::bigint[])";
+
+    protected override object RowNumbers(IReadOnlyCollection<long> rows) => rows.ToArray();
+
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 

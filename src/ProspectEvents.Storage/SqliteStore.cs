@@ -108,6 +108,11 @@ public sealed class SqliteStore : Store
 
     protected override string NewDeliveryIdSql => "'msg_' || lower(hex(randomblob(12)))";
 
+    // A JSON array in one parameter: naming each row would cost a scan of the statement's names per parameter.
+    protected override string SelectRowNumbersSql(string parameter) => $"SELECT value FROM json_each({parameter})";
+
+    protected override object RowNumbers(IReadOnlyCollection<long> rows) => $"[{string.Join(',', rows)}]";
+
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
 

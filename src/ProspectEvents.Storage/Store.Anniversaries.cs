@@ -20,7 +20,7 @@ public abstract partial class Store
 
             var due = new List<(byte[] Id, ProspectState State)>();
             await using (var command = Command(connection, transaction,
-                $"SELECT prospect_id, {StateColumns} FROM prospect_states WHERE job_start_date LIKE @p0 OR job_start_date LIKE @p1"))
+                $"SELECT prospect_id, {StateColumns} FROM {CurrentStatesSql} AND (job_start_date LIKE @p0 OR job_start_date LIKE @p1)"))
             {
                 AddParameter(command, "@p0", patterns[0]);
                 AddParameter(command, "@p1", patterns[^1]);

@@ -54,6 +54,7 @@ public abstract partial class Store
             }
             if (caughtUp) return cache;
         }
+        _supersededStates = null; // counted again once the load is committed
         return _cache = await LoadCacheAsync(connection, transaction, cancellationToken);
     }
 
@@ -81,7 +82,7 @@ public abstract partial class Store
     private async Task<ProspectCache> LoadStatesIntoCacheAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
         var cache = new ProspectCache(await CountAsync(connection, transaction, "SELECT COUNT(*) FROM prospect_states", cancellationToken));
-        await using var command = Command(connection, transaction, $"SELECT state_pk, prospect_id, {StateColumns} FROM prospect_states");
+        await using var command = Command(connection, transaction, $"SELECT s.state_pk, prospect_id, {StateColumns} FROM {CurrentStatesSql}");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -92,11 +93,8 @@ public abstract partial class Store
     }
 
     // Sizes the cache up front: growing a dictionary of a million entries step by step leaves twice that in garbage.
-    private async Task<int> CountAsync(DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = Command(connection, transaction, sql);
-        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private async Task<int> CountAsync(DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken) =>
+        checked((int)await ScalarAsync(connection, transaction, sql, cancellationToken));
 
     /// <summary>Appends one batch row; returns its sequence number.</summary>
     private async Task<long> AppendLogAsync(DbConnection connection, DbTransaction transaction, string kind, byte[] entries, CancellationToken cancellationToken)

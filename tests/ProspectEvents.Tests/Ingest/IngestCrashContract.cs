@@ -41,7 +41,7 @@ public abstract class IngestCrashContract(Backend backend)
         var matches = await MatchesAsync(clean);
         Assert.True(matches.Count > 500, $"The clean run made only {matches.Count} matches");
         Assert.Equal(matches, await MatchesAsync(crashed));
-        Assert.Equal(await StateCountAsync(clean), await StateCountAsync(crashed));
+        Assert.Equal(await CurrentStatesAsync(clean), await CurrentStatesAsync(crashed));
     }
 
     /// <summary>A fresh database where every other prospect is enrolled for company and role changes, 20 to an enrollment.</summary>
@@ -113,11 +113,16 @@ public abstract class IngestCrashContract(Backend backend)
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new List<string>();
         while (await reader.ReadAsync())
-            rows.Add(string.Join('|', Enumerable.Range(0, reader.FieldCount).Select(i => Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+            rows.Add(string.Join('|', Enumerable.Range(0, reader.FieldCount).Select(i =>
+                reader.GetValue(i) is byte[] bytes ? Convert.ToHexString(bytes) : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
         return rows;
     }
 
-    private static Task<List<string>> StateCountAsync(StorageOptions storage) => RowsAsync(storage, "SELECT COUNT(*) FROM prospect_states");
+    /// <summary>Every prospect's current state (rows not superseded by a newer one), whatever their row numbers.</summary>
+    private static Task<List<string>> CurrentStatesAsync(StorageOptions storage) => RowsAsync(storage, """
+        SELECT prospect_id, observed_at, full_name, job_title, company_id, company_name, company_domain, job_start_date, linkedin_url
+        FROM prospect_states s LEFT JOIN superseded_states x ON x.state_pk = s.state_pk WHERE x.state_pk IS NULL ORDER BY prospect_id
+        """);
 }
 
 public sealed class SqliteIngestCrashTests() : IngestCrashContract(Backend.Sqlite);

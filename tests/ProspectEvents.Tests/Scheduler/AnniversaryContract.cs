@@ -85,6 +85,20 @@ public abstract class AnniversaryContract(Backend backend) : IAsyncLifetime
         Assert.Equal(0, (await SweepAsync("2027-02-28")).GetProperty("events").GetInt32());
         Assert.Empty(await AnniversariesAsync(Feed.Eli)); // a month-only start has no anniversary
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OnlyAProspectsCurrentStateHasAnniversariesBeforeAndAfterItsOldStatesAreReclaimed(bool reclaim)
+    {
+        _server.Store.MinimumReclaimRows = reclaim ? 0 : long.MaxValue;
+        await IngestAsync(Feed.Line(Feed.Dana, "2026-09-01T00:00:00Z", "Acme", start: "2020-11-03"));
+        await IngestAsync(Feed.Line(Feed.Dana, "2026-10-01T00:00:00Z", "Globex", start: "2026-06-10")); // the Acme state is superseded
+
+        Assert.Equal(0, await _server.Store.SweepAnniversariesAsync(new DateOnly(2026, 11, 3), _server.Clock.GetUtcNow(), CancellationToken.None));
+        Assert.Equal(1, await _server.Store.SweepAnniversariesAsync(new DateOnly(2027, 6, 10), _server.Clock.GetUtcNow(), CancellationToken.None));
+        Assert.Equal("Globex", Assert.Single(await AnniversariesAsync(Feed.Dana)).GetProperty("data").GetProperty("company_name").GetString());
+    }
 }
 
 public sealed class SqliteAnniversaryTests() : AnniversaryContract(Backend.Sqlite);

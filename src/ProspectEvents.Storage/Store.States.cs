@@ -1,0 +1,169 @@
+using System.Data.Common;
+using System.Globalization;
+using ProspectEvents.Detection;
+
+namespace ProspectEvents.Storage;
+
+/// <summary>
+/// The prospect state rows (migrations 0005 and 0007). A state is written whole under a new, higher
+/// <c>state_pk</c> each time it changes, and never updated in place: appended rows fill the table's last pages,
+/// where an in-place update dirtied one page at a random place of the table per changed prospect (in a snapshot where
+/// 15 % of a million prospects learn a field, that was most pages of the table, written to the WAL batch after batch).
+/// The row a new one replaces is listed in <c>superseded_states</c> in the same transaction; the observation log maps
+/// each prospect to its current row. Once superseded rows reach half the current ones, a reclaim pass deletes them in
+/// <c>state_pk</c> order, touching each page of the table once for many rows instead of once per change.
+/// Readers of every row (the anniversary sweep, a cache load from the states) skip the superseded ones.
+/// </summary>
+public abstract partial class Store
+{
+    private const string StateColumns = "observed_at, full_name, job_title, company_id, company_name, company_domain, job_start_date, linkedin_url";
+
+    /// <summary>The current states: every row not superseded (an anti-join; SQLite indexes the small side on the fly).</summary>
+    private const string CurrentStatesSql =
+        "prospect_states s LEFT JOIN superseded_states x ON x.state_pk = s.state_pk WHERE x.state_pk IS NULL";
+
+    private const int StateChunk = 250;
+
+    /// <summary>Superseded rows below which no reclaim runs, however few current ones there are (tests lower it).</summary>
+    internal long MinimumReclaimRows { get; set; } = 10_000;
+
+    /// <summary>State_pk range one reclaim transaction covers, so a writer waiting behind it waits for a slice only.</summary>
+    private const long ReclaimSlice = 100_000;
+
+    // Rows in superseded_states as this process counts them: null until counted (at the first reclaim check after a
+    // cache load), then advanced by this process's batches. Batches of other processes are counted at its next load.
+    private long? _supersededStates;
+
+    /// <summary>A state to write: its row number, the prospect (hex) and the state.</summary>
+    private readonly record struct StateRow(long StatePk, string ProspectId, ProspectState State);
+
+    /// <summary>SQL selecting the row numbers held in <paramref name="parameter"/>, bound by <see cref="RowNumbers"/>: one parameter, any count.</summary>
+    protected abstract string SelectRowNumbersSql(string parameter);
+
+    /// <summary>The value of a <see cref="SelectRowNumbersSql"/> parameter.</summary>
+    protected abstract object RowNumbers(IReadOnlyCollection<long> rows);
+
+    private Task<long> NextStatePkAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        ScalarAsync(connection, transaction, "SELECT COALESCE(MAX(state_pk), 0) + 1 FROM prospect_states", cancellationToken);
+
+    /// <summary>The stored states of the given rows, by row number.</summary>
+    private async Task<Dictionary<long, ProspectState>> LoadStatesAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyCollection<long> statePks, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            $"SELECT state_pk, {StateColumns} FROM prospect_states WHERE state_pk IN ({SelectRowNumbersSql("@rows")})");
+        AddParameter(command, "@rows", RowNumbers(statePks));
+        var states = new Dictionary<long, ProspectState>(statePks.Count);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) states[reader.GetInt64(0)] = ReadState(reader, 1);
+        return states;
+    }
+
+    /// <summary>A <see cref="ProspectState"/> from <see cref="StateColumns"/>, starting at column <paramref name="first"/>.</summary>
+    private static ProspectState ReadState(DbDataReader reader, int first)
+    {
+        string? Text(int i) => reader.IsDBNull(first + i) ? null : reader.GetString(first + i);
+        return new ProspectState(DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(first)), Text(1), Text(2), Text(3), Text(4), Text(5),
+            JobStartDate.TryParse(Text(6), out var start) ? start : null, Text(7));
+    }
+
+    /// <summary>Inserts states <see cref="RowsPerStatement"/> rows per statement, the remainder one by one: two statements to prepare.</summary>
+    private async Task AppendStatesAsync(DbConnection connection, DbTransaction transaction, List<StateRow> rows, CancellationToken cancellationToken)
+    {
+        var at = 0;
+        for (; at + RowsPerStatement <= rows.Count; at += RowsPerStatement)
+            await AppendStatesAsync(connection, transaction, rows, at, RowsPerStatement, cancellationToken);
+        for (; at < rows.Count; at++) await AppendStatesAsync(connection, transaction, rows, at, 1, cancellationToken);
+    }
+
+    private async Task AppendStatesAsync(
+        DbConnection connection, DbTransaction transaction, List<StateRow> rows, int from, int count, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, InsertStatesSql(count));
+        for (var i = 0; i < count; i++)
+        {
+            var (statePk, id, state) = rows[from + i];
+            AddParameter(command, $"@k{i}", statePk);
+            AddParameter(command, $"@i{i}", ProspectId.ToBytes(id));
+            AddParameter(command, $"@a{i}", ToUnixMs(state.ObservedAt));
+            AddParameter(command, $"@n{i}", state.FullName);
+            AddParameter(command, $"@t{i}", state.JobTitle);
+            AddParameter(command, $"@c{i}", state.CompanyId);
+            AddParameter(command, $"@cn{i}", state.CompanyName);
+            AddParameter(command, $"@cd{i}", state.CompanyDomain);
+            AddParameter(command, $"@s{i}", state.JobStartDate?.ToString());
+            AddParameter(command, $"@u{i}", state.LinkedinUrl);
+        }
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static readonly string?[] InsertStatesSqlByRows = new string?[MaxRowsPerStatement + 1];
+
+    private static string InsertStatesSql(int rows) => InsertStatesSqlByRows[rows] ??=
+        $"INSERT INTO prospect_states (state_pk, prospect_id, {StateColumns}) VALUES " +
+        string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@k{i}, @i{i}, @a{i}, @n{i}, @t{i}, @c{i}, @cn{i}, @cd{i}, @s{i}, @u{i})"));
+
+    /// <summary>Lists rows replaced by newer ones, in one statement.</summary>
+    private async Task SupersedeStatesAsync(DbConnection connection, DbTransaction transaction, List<long> statePks, CancellationToken cancellationToken)
+    {
+        if (statePks.Count == 0) return;
+        await using var command = Command(connection, transaction, $"INSERT INTO superseded_states (state_pk) {SelectRowNumbersSql("@rows")}");
+        AddParameter(command, "@rows", RowNumbers(statePks));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes the superseded rows once they reach half the current states (and <see cref="MinimumReclaimRows"/>),
+    /// so they never take more than a third of the table. Called after a batch committed: a failure here must not
+    /// fail the batch, and the next batch tries again.
+    /// </summary>
+    private async Task ReclaimStatesIfDueAsync(CancellationToken cancellationToken)
+    {
+        if (_cache is not { } cache) return;
+        try
+        {
+            _supersededStates ??= await ReadAsync(connection => ScalarAsync(connection, null, "SELECT COUNT(*) FROM superseded_states", cancellationToken), cancellationToken);
+            if (_supersededStates < Math.Max(cache.Count / 2, MinimumReclaimRows)) return;
+            await ReclaimStatesAsync(cancellationToken);
+            _supersededStates = 0;
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            _supersededStates = null;
+        }
+    }
+
+    /// <summary>
+    /// Deletes every superseded row and its listing, one <see cref="ReclaimSlice"/> of state_pk per transaction. Each
+    /// slice removes rows and listings together, so an interrupted reclaim leaves nothing half done.
+    /// </summary>
+    internal async Task ReclaimStatesAsync(CancellationToken cancellationToken)
+    {
+        var (first, last) = await ReadAsync(async connection => (
+            await ScalarAsync(connection, null, "SELECT COALESCE(MIN(state_pk), 0) FROM superseded_states", cancellationToken),
+            await ScalarAsync(connection, null, "SELECT COALESCE(MAX(state_pk), -1) FROM superseded_states", cancellationToken)), cancellationToken);
+        for (var from = first; from <= last; from += ReclaimSlice)
+        {
+            await WriteAsync(async (connection, transaction) =>
+            {
+                await LockAsync(connection, transaction, IngestLock, cancellationToken);
+                foreach (var sql in (string[])[
+                    "DELETE FROM prospect_states WHERE state_pk IN (SELECT state_pk FROM superseded_states WHERE state_pk >= @from AND state_pk < @to)",
+                    "DELETE FROM superseded_states WHERE state_pk >= @from AND state_pk < @to"])
+                {
+                    await using var command = Command(connection, transaction, sql);
+                    AddParameter(command, "@from", from);
+                    AddParameter(command, "@to", from + ReclaimSlice);
+                    await command.ExecuteNonQueryAsync(cancellationToken);
+                }
+                return 0;
+            }, cancellationToken);
+        }
+    }
+
+    private async Task<long> ScalarAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, sql);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+}

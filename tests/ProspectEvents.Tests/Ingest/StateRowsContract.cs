@@ -1,0 +1,105 @@
+using ProspectEvents.Tests.Infrastructure;
+
+namespace ProspectEvents.Tests.Ingest;
+
+/// <summary>
+/// A changed state is appended as a new row and the old row listed as superseded until a reclaim pass deletes both
+/// (Store.States.cs). These tests prove detection reads the current row in every case: before and after a reclaim,
+/// in this process and in another one, and from the states alone when the observation log is gone.
+/// </summary>
+public abstract class StateRowsContract(Backend backend) : IAsyncLifetime
+{
+    private ServerUnderTest Server { get; set; } = null!;
+
+    public async Task InitializeAsync() => Server = await ServerUnderTest.StartAsync(backend);
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+
+    private static string Snapshot(string observedAt, string danaCompany, string eliCompany = "Initech") =>
+        Feed.Lines(Feed.Line(Feed.Dana, observedAt, danaCompany), Feed.Line(Feed.Eli, observedAt, eliCompany));
+
+    private async Task<long> EventsAsync(string ndjson) => (await Server.IngestAsync(ndjson)).GetProperty("events").GetInt64();
+
+    private async Task<long> EventsElsewhereAsync(string ndjson)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"feed-{Guid.NewGuid():N}.ndjson");
+        await File.WriteAllTextAsync(path, ndjson);
+        var (exit, summary, error) = await Server.IngestWithVerbAsync(path);
+        Assert.True(exit == 0, error);
+        return summary!.Value.GetProperty("events").GetInt64();
+    }
+
+    private async Task<long> CountAsync(string sql)
+    {
+        await using var connection = await Server.Store.OpenConnectionAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private async Task<(long States, long Superseded)> RowsAsync() =>
+        (await CountAsync("SELECT COUNT(*) FROM prospect_states"), await CountAsync("SELECT COUNT(*) FROM superseded_states"));
+
+    [Fact]
+    public async Task AChangedStateIsAppendedAndTheRowItReplacesIsListedAsSuperseded()
+    {
+        Server.Store.MinimumReclaimRows = long.MaxValue;
+        await EventsAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        Assert.Equal(1, await EventsAsync(Snapshot("2026-10-01T00:00:00Z", "Globex")));
+        Assert.Equal(0, await EventsAsync(Snapshot("2026-11-01T00:00:00Z", "Globex Inc."))); // a repeat writes no state
+
+        Assert.Equal((3L, 1L), await RowsAsync());
+        Assert.Equal(1, await CountAsync(
+            "SELECT COUNT(*) FROM superseded_states x JOIN prospect_states s ON s.state_pk = x.state_pk WHERE s.company_name = 'Acme'"));
+    }
+
+    [Fact]
+    public async Task ChangesAreDetectedAgainstTheNewestRowHereAndInAnotherProcess()
+    {
+        Server.Store.MinimumReclaimRows = long.MaxValue;
+        await EventsAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        Assert.Equal(1, await EventsAsync(Snapshot("2026-10-01T00:00:00Z", "Globex")));
+
+        Assert.Equal(0, await EventsElsewhereAsync(Snapshot("2026-11-01T00:00:00Z", "Globex")));
+        Assert.Equal(1, await EventsElsewhereAsync(Snapshot("2026-12-01T00:00:00Z", "Acme"))); // a boomerang, against Globex
+        Assert.Equal(1, await EventsAsync(Snapshot("2027-01-01T00:00:00Z", "Hooli")));
+    }
+
+    [Fact]
+    public async Task AReclaimDeletesEverySupersededRowAndDetectionGoesOnFromTheCurrentOnes()
+    {
+        Server.Store.MinimumReclaimRows = long.MaxValue;
+        await EventsAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        await EventsAsync(Snapshot("2026-10-01T00:00:00Z", "Globex", "Umbrella"));
+        await EventsAsync(Snapshot("2026-11-01T00:00:00Z", "Hooli", "Umbrella"));
+        Assert.Equal((5L, 3L), await RowsAsync());
+
+        Server.Store.MinimumReclaimRows = 0;
+        Assert.Equal(0, await EventsAsync(Snapshot("2026-12-01T00:00:00Z", "Hooli", "Umbrella"))); // reclaims after committing
+
+        Assert.Equal((2L, 0L), await RowsAsync());
+        Assert.Equal(2, await EventsElsewhereAsync(Snapshot("2027-01-01T00:00:00Z", "Acme", "Initech")));
+        Assert.Equal(1, await EventsAsync(Snapshot("2027-02-01T00:00:00Z", "Globex", "Initech")));
+    }
+
+    [Fact]
+    public async Task WithoutAnObservationLogTheCurrentRowsAreLoadedAndTheSupersededIgnored()
+    {
+        Server.Store.MinimumReclaimRows = long.MaxValue;
+        await EventsAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        await EventsAsync(Snapshot("2026-10-01T00:00:00Z", "Globex", "Umbrella"));
+        await using (var connection = await Server.Store.OpenConnectionAsync(CancellationToken.None))
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "DELETE FROM observation_log";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(0, await EventsElsewhereAsync(Snapshot("2026-11-01T00:00:00Z", "Globex", "Umbrella")));
+        Assert.Equal(2, await EventsElsewhereAsync(Snapshot("2026-12-01T00:00:00Z", "Acme", "Initech")));
+    }
+}
+
+public sealed class SqliteStateRowsTests() : StateRowsContract(Backend.Sqlite);
+
+public sealed class PostgresStateRowsTests() : StateRowsContract(Backend.Postgres);
