@@ -19,7 +19,7 @@ public abstract partial class Store
         await _ingestGate.WaitAsync(cancellationToken);
         try
         {
-            var (counts, packed, seq, superseded) = await WriteAsync(async (connection, transaction) =>
+            var (counts, packed, seq, superseded) = await BulkWriteAsync(async (connection, transaction) =>
             {
                 // Ingest serializes per prospect: a batch must read the state another batch is writing only after that
                 // batch commits, or it would detect against an old state. SQLite's single writer does this already;

@@ -35,6 +35,13 @@ public abstract partial class Store : IAsyncDisposable
         return result;
     }
 
+    /// <summary>
+    /// <see cref="WriteAsync{T}"/> for one ingest batch of a long run of them: a provider may trade the latency of
+    /// requests writing beside it for the throughput of the run (SQLite checkpoints such commits in the background).
+    /// </summary>
+    protected virtual Task<T> BulkWriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+        WriteAsync(work, cancellationToken);
+
     /// <summary>Runs one read on a connection of its own.</summary>
     protected virtual async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
     {
