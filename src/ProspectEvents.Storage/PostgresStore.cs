@@ -32,6 +32,19 @@ public sealed class PostgresStore(string connectionString) : Store
 
     protected override object RowNumbers(IReadOnlyCollection<long> rows) => rows.ToArray();
 
+    protected override string InsertStatesFromArraysSql => $"""
+        INSERT INTO prospect_states (state_pk, prospect_id, {StateColumns})
+        SELECT * FROM unnest(@k::bigint[], @i::bytea[], @a::bigint[], @n::text[], @t::text[], @c::text[], @cn::text[], @cd::text[], @s::text[], @u::text[])
+        """;
+
+    protected override string InsertEventsFromArraysSql => """
+        INSERT INTO events (event_id, event_name, prospect_id, event_time, observed_at, detected_at, data)
+        SELECT id, name, prospect, time, observed, @detected, data
+        FROM unnest(@id::text[], @name::text[], @prospect::bytea[], @time::bigint[], @observed::bigint[], @data::text[]) AS e (id, name, prospect, time, observed, data)
+        ON CONFLICT (event_id) DO NOTHING
+        RETURNING event_id
+        """;
+
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 

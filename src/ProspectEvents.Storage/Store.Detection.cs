@@ -66,12 +66,12 @@ public abstract partial class Store
         var detected = new List<(byte[] ProspectId, CareerEvent Event)>();
         var superseded = new List<long>();
         var nextStatePk = 0L; // read from the table at the first state written
-        // States are read and written a chunk of prospects per statement: per-row statements cost more than the rows.
+        var written = new List<StateRow>();
+        // States are read a chunk of prospects per statement: per-row statements cost more than the rows.
         foreach (var chunk in pending.Chunk(StateChunk))
         {
             var known = chunk.Where(p => p.Known is not null).Select(p => (long)p.Known!.Value.StatePk).ToList();
             var previous = known.Count == 0 ? [] : await LoadStatesAsync(connection, transaction, known, cancellationToken);
-            var written = new List<StateRow>();
             foreach (var prospect in chunk)
             {
                 var id = prospect.Observations[0].ProspectId;
@@ -100,8 +100,8 @@ public abstract partial class Store
                 entries.Add(new LogEntry(prospect.Key, new CachedProspect(ToUnixMs(state.ObservedAt), checked((int)statePk), fingerprint)));
                 foreach (var found in events) detected.Add((ProspectId.ToBytes(id), found));
             }
-            await AppendStatesAsync(connection, transaction, written, cancellationToken);
         }
+        await AppendStatesAsync(connection, transaction, written, cancellationToken);
         await SupersedeStatesAsync(connection, transaction, superseded, cancellationToken);
         return (stale, await InsertEventsAsync(connection, transaction, detected, detectedAt, cancellationToken), superseded.Count);
     }
@@ -141,19 +141,40 @@ public abstract partial class Store
         }, cancellationToken);
 
     /// <summary>
-    /// Inserts the events whose ids are not stored yet, <see cref="RowsPerStatement"/> a statement (the remainder one
-    /// by one: two statements to prepare); returns the ids inserted, which are the ones to match to enrollments.
+    /// Inserts the events whose ids are not stored yet, in one statement of column arrays where the provider has them,
+    /// else <see cref="RowsPerStatement"/> a statement (the remainder one by one: two statements to prepare); returns
+    /// the ids inserted, which are the ones to match to enrollments.
     /// </summary>
     private async Task<List<string>> InsertEventsAsync(
         DbConnection connection, DbTransaction transaction, List<(byte[] ProspectId, CareerEvent Event)> events, DateTimeOffset detectedAt, CancellationToken cancellationToken)
     {
         var inserted = new List<string>();
+        if (events.Count > 0 && InsertEventsFromArraysSql is { } fromArrays)
+        {
+            await using var command = Command(connection, transaction, fromArrays);
+            AddParameter(command, "@detected", ToUnixMs(detectedAt));
+            AddParameter(command, "@id", events.Select(e => e.Event.EventId).ToArray());
+            AddParameter(command, "@name", events.Select(e => e.Event.EventName).ToArray());
+            AddParameter(command, "@prospect", events.Select(e => e.ProspectId).ToArray());
+            AddParameter(command, "@time", events.Select(e => ToUnixMs(e.Event.EventTime)).ToArray());
+            AddParameter(command, "@observed", events.Select(e => ToUnixMs(e.Event.ObservedAt)).ToArray());
+            AddParameter(command, "@data", events.Select(e => EventJson.Serialize(e.Event.Data)).ToArray());
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) inserted.Add(reader.GetString(0));
+            return inserted;
+        }
         var at = 0;
         for (; at + RowsPerStatement <= events.Count; at += RowsPerStatement)
             await InsertEventsAsync(connection, transaction, events, at, RowsPerStatement, detectedAt, inserted, cancellationToken);
         for (; at < events.Count; at++) await InsertEventsAsync(connection, transaction, events, at, 1, detectedAt, inserted, cancellationToken);
         return inserted;
     }
+
+    /// <summary>
+    /// SQL inserting events from one array parameter per column (<c>@id, @name, @prospect, @time, @observed, @data</c>)
+    /// and <c>@detected</c>, skipping stored ids and returning the new ones; null where the provider has no arrays.
+    /// </summary>
+    protected virtual string? InsertEventsFromArraysSql => null;
 
     private static readonly string?[] InsertEventsSqlByRows = new string?[MaxRowsPerStatement + 1];
 
