@@ -50,12 +50,14 @@ public sealed class IngestBatch
     /// <summary>
     /// Walks each prospect's observations against the cache while it can: a stale one is counted, a repeat only
     /// advances the time. The first that is neither (or any of a prospect the cache does not know) leaves the
-    /// prospect and its remaining observations pending. Log entries are returned for the prospects settled here.
+    /// prospect and its remaining observations pending. The prospects settled here as repeats are returned with their
+    /// new times (nothing else of theirs changed); <paramref name="entries"/> is made for the pending ones' entries.
     /// </summary>
-    internal (int Stale, List<LogEntry> Entries, List<Pending> Pending) JudgeFromCache(ProspectCache cache)
+    internal (int Stale, List<LogTime> Repeats, List<LogEntry> Entries, List<Pending> Pending) JudgeFromCache(ProspectCache cache)
     {
         var stale = 0;
-        var entries = new List<LogEntry>(_order.Length);
+        var repeats = new List<LogTime>(_order.Length);
+        var entries = new List<LogEntry>();
         var pending = new List<Pending>();
         for (var start = 0; start < _order.Length;)
         {
@@ -78,9 +80,9 @@ public sealed class IngestBatch
                 else break;
             }
             if (at < end) pending.Add(new Pending(key, current, new(_observations, at, end - at), new(_fingerprints, at, end - at)));
-            else if (current != known) entries.Add(new LogEntry(key, current));
+            else if (current != known) repeats.Add(new LogTime(key, current.ObservedAtMs));
             start = end;
         }
-        return (stale, entries, pending);
+        return (stale, repeats, entries, pending);
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ProspectEvents.Detection;
 
@@ -63,6 +64,28 @@ internal readonly record struct LogEntry(ProspectKey Key, CachedProspect Prospec
 }
 
 /// <summary>
+/// A repeat as an observation-log entry: only the prospect and its newer time (<see cref="Size"/> bytes, where a
+/// <see cref="LogEntry"/> takes 64): a repeat changes neither the state row nor the fingerprint.
+/// </summary>
+internal readonly record struct LogTime(ProspectKey Key, long ObservedAtMs)
+{
+    public const int Size = ProspectId.ByteLength + sizeof(long);
+
+    public static LogTime Read(ReadOnlySpan<byte> source) => new(ProspectKey.Read(source), BinaryPrimitives.ReadInt64LittleEndian(source[20..]));
+
+    public static byte[] Pack(IReadOnlyList<LogTime> times)
+    {
+        var bytes = new byte[times.Count * Size];
+        for (var i = 0; i < times.Count; i++)
+        {
+            times[i].Key.Write(bytes.AsSpan(i * Size));
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * Size + 20), times[i].ObservedAtMs);
+        }
+        return bytes;
+    }
+}
+
+/// <summary>
 /// Every prospect ingest has seen, in memory (about 70 bytes each), mirroring the observation log up to
 /// <see cref="LastSeq"/>. It lets ingest judge most observations without reading the database; see Store.ObservationLog.cs.
 /// Kept in 256 dictionaries rather than one: a dictionary grows by doubling, and doubling one of a million entries
@@ -94,21 +117,33 @@ internal sealed class ProspectCache
     public IEnumerable<LogEntry> Entries() => _partitions.SelectMany(p => p.Select(e => new LogEntry(e.Key, e.Value)));
 
     /// <summary>
-    /// Folds in one log row (rows come in sequence order). With <paramref name="timesOnly"/>, for rows whose
-    /// fingerprints cannot be trusted, only newer times of prospects already here are taken.
+    /// Folds in one log row (rows come in sequence order): its full entries and its repeats' times. With
+    /// <paramref name="timesOnly"/>, for rows whose fingerprints cannot be trusted, only newer times of prospects
+    /// already here are taken from the full entries too.
     /// </summary>
-    public void Fold(long seq, bool isBase, ReadOnlySpan<byte> entries, bool timesOnly = false)
+    public void Fold(long seq, bool isBase, ReadOnlySpan<byte> entries, ReadOnlySpan<byte> times = default, bool timesOnly = false)
     {
         for (var at = 0; at + LogEntry.Size <= entries.Length; at += LogEntry.Size)
         {
             var entry = LogEntry.Read(entries[at..]);
             if (!timesOnly) Set(entry.Key, entry.Prospect);
-            else if (TryGet(entry.Key, out var known))
-                Set(entry.Key, known with { ObservedAtMs = Math.Max(known.ObservedAtMs, entry.Prospect.ObservedAtMs) });
+            else Advance(entry.Key, entry.Prospect.ObservedAtMs);
+        }
+        for (var at = 0; at + LogTime.Size <= times.Length; at += LogTime.Size)
+        {
+            var time = LogTime.Read(times[at..]);
+            Advance(time.Key, time.ObservedAtMs);
         }
         if (isBase) _baseBytes += entries.Length;
-        else _tailBytes += entries.Length;
+        else _tailBytes += entries.Length + times.Length;
         LastSeq = seq;
+    }
+
+    /// <summary>Moves a known prospect's time forward (one lookup: the entry is updated where it lies).</summary>
+    private void Advance(ProspectKey key, long observedAtMs)
+    {
+        ref var known = ref CollectionsMarshal.GetValueRefOrNullRef(Partition(key), key);
+        if (!Unsafe.IsNullRef(ref known) && observedAtMs > known.ObservedAtMs) known = known with { ObservedAtMs = observedAtMs };
     }
 
     /// <summary>The log is now one base of everything here, its last row <paramref name="seq"/>.</summary>

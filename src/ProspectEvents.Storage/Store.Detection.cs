@@ -26,16 +26,16 @@ public abstract partial class Store
                 // PostgreSQL takes a lock (a batch spans nearly every prospect bucket, so one lock is as good as many).
                 await LockAsync(connection, transaction, IngestLock, cancellationToken);
                 var cache = await SyncCacheAsync(connection, transaction, cancellationToken);
-                var (stale, entries, slow) = batch.JudgeFromCache(cache);
+                var (stale, repeats, entries, slow) = batch.JudgeFromCache(cache);
                 var (slowStale, inserted, superseded) = await DetectAsync(connection, transaction, slow, entries, detectedAt, cancellationToken);
                 await MatchEventsAsync(connection, transaction, inserted, cancellationToken);
-                var packed = LogEntry.Pack(entries);
-                var seq = await AppendLogAsync(connection, transaction, BatchRow, packed, cancellationToken);
-                return (new IngestCounts(batch.Count, stale + slowStale, inserted.Count), packed, seq, superseded);
+                var (packed, packedRepeats) = (LogEntry.Pack(entries), LogTime.Pack(repeats));
+                var seq = await AppendLogAsync(connection, transaction, BatchRow, packed, packedRepeats, cancellationToken);
+                return (new IngestCounts(batch.Count, stale + slowStale, inserted.Count), (Entries: packed, Repeats: packedRepeats), seq, superseded);
             }, cancellationToken);
 
             // Committed: only now may the cache move on (a rolled-back batch must leave it as the database is).
-            if (_cache is { } cache && cache.LastSeq < seq) cache.Fold(seq, isBase: false, packed);
+            if (_cache is { } cache && cache.LastSeq < seq) cache.Fold(seq, isBase: false, packed.Entries, packed.Repeats);
             _supersededStates += superseded;
             await CompactLogIfDueAsync(cancellationToken);
             await ReclaimStatesIfDueAsync(cancellationToken);

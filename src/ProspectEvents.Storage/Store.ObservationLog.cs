@@ -38,7 +38,7 @@ public abstract partial class Store
         if (_cache is { } cache)
         {
             await using var command = Command(connection, transaction,
-                "SELECT seq, kind, fingerprint_version, entries FROM observation_log WHERE seq > @last ORDER BY seq");
+                "SELECT seq, kind, fingerprint_version, entries, repeats FROM observation_log WHERE seq > @last ORDER BY seq");
             AddParameter(command, "@last", cache.LastSeq);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var caughtUp = true;
@@ -50,7 +50,7 @@ public abstract partial class Store
                     caughtUp = false;
                     break;
                 }
-                cache.Fold(reader.GetInt64(0), isBase: false, reader.GetFieldValue<byte[]>(3));
+                cache.Fold(reader.GetInt64(0), isBase: false, reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4));
             }
             if (caughtUp) return cache;
         }
@@ -72,10 +72,10 @@ public abstract partial class Store
             ? new ProspectCache(await CountAsync(connection, transaction, $"SELECT COALESCE(SUM(length(entries)), 0) / {LogEntry.Size} FROM observation_log WHERE kind = '{BaseRow}'", cancellationToken))
             : await LoadStatesIntoCacheAsync(connection, transaction, cancellationToken);
 
-        await using var command = Command(connection, transaction, "SELECT seq, kind, entries FROM observation_log ORDER BY seq");
+        await using var command = Command(connection, transaction, "SELECT seq, kind, entries, repeats FROM observation_log ORDER BY seq");
         await using var rows = await command.ExecuteReaderAsync(cancellationToken);
         while (await rows.ReadAsync(cancellationToken))
-            cache.Fold(rows.GetInt64(0), rows.GetString(1) == BaseRow, rows.GetFieldValue<byte[]>(2), timesOnly: mixed);
+            cache.Fold(rows.GetInt64(0), rows.GetString(1) == BaseRow, rows.GetFieldValue<byte[]>(2), rows.GetFieldValue<byte[]>(3), timesOnly: mixed);
         return cache;
     }
 
@@ -96,14 +96,16 @@ public abstract partial class Store
     private async Task<int> CountAsync(DbConnection connection, DbTransaction transaction, string sql, CancellationToken cancellationToken) =>
         checked((int)await ScalarAsync(connection, transaction, sql, cancellationToken));
 
-    /// <summary>Appends one batch row; returns its sequence number.</summary>
-    private async Task<long> AppendLogAsync(DbConnection connection, DbTransaction transaction, string kind, byte[] entries, CancellationToken cancellationToken)
+    /// <summary>Appends one row: full entries and repeats' times (a base has no repeats); returns its sequence number.</summary>
+    private async Task<long> AppendLogAsync(
+        DbConnection connection, DbTransaction transaction, string kind, byte[] entries, byte[] repeats, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction,
-            "INSERT INTO observation_log (kind, fingerprint_version, entries) VALUES (@kind, @version, @entries) RETURNING seq");
+            "INSERT INTO observation_log (kind, fingerprint_version, entries, repeats) VALUES (@kind, @version, @entries, @repeats) RETURNING seq");
         AddParameter(command, "@kind", kind);
         AddParameter(command, "@version", Fingerprint.Version);
         AddParameter(command, "@entries", entries);
+        AddParameter(command, "@repeats", repeats);
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
@@ -146,7 +148,7 @@ public abstract partial class Store
                 at += LogEntry.Size;
                 left--;
                 if (at < buffer.Length && left > 0) continue;
-                seq = await AppendLogAsync(connection, transaction, BaseRow, at == buffer.Length ? buffer : buffer[..at], cancellationToken);
+                seq = await AppendLogAsync(connection, transaction, BaseRow, at == buffer.Length ? buffer : buffer[..at], [], cancellationToken);
                 at = 0;
             }
             return seq;

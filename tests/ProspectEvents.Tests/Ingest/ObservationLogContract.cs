@@ -56,6 +56,20 @@ public abstract class ObservationLogContract(Backend backend) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARepeatIsLoggedAsItsIdAndTimeAloneWhileAChangeIsLoggedWhole()
+    {
+        await IngestHereAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        await IngestHereAsync(Snapshot("2026-10-01T00:00:00Z", "Globex")); // Dana moves, Eli repeats
+
+        await using var connection = await Server.Store.OpenConnectionAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT length(entries), length(repeats) FROM observation_log ORDER BY seq DESC LIMIT 1";
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal((64L, 28L), (Convert.ToInt64(reader.GetValue(0)), Convert.ToInt64(reader.GetValue(1))));
+    }
+
+    [Fact]
     public async Task AProcessCatchesUpOnTheBatchesAnotherWroteBeforeJudgingFromItsCache()
     {
         await IngestHereAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
