@@ -37,7 +37,12 @@ internal readonly record struct ProspectKey(ulong High, ulong Middle, uint Low) 
 }
 
 /// <summary>What ingest keeps in memory of a prospect: when it was last observed, its state row, and the fingerprint of its state.</summary>
-internal readonly record struct CachedProspect(long ObservedAtMs, int StatePk, Fingerprint Fingerprint);
+/// <remarks>
+/// Packed at 4 bytes: a 64-bit row number then costs no padding, so a dictionary entry stays 72 bytes. Row numbers
+/// grow with every state change (changed states are appended), so 32 bits would run out on a large, busy database.
+/// </remarks>
+[StructLayout(LayoutKind.Sequential, Pack = 4)]
+internal readonly record struct CachedProspect(long ObservedAtMs, long StatePk, Fingerprint Fingerprint);
 
 /// <summary>One prospect as an observation-log entry: <see cref="Size"/> bytes of id, time and fingerprint.</summary>
 internal readonly record struct LogEntry(ProspectKey Key, CachedProspect Prospect)
@@ -53,7 +58,7 @@ internal readonly record struct LogEntry(ProspectKey Key, CachedProspect Prospec
     }
 
     public static LogEntry Read(ReadOnlySpan<byte> source) => new(ProspectKey.Read(source), new CachedProspect(
-        BinaryPrimitives.ReadInt64LittleEndian(source[20..]), checked((int)BinaryPrimitives.ReadInt64LittleEndian(source[28..])), Fingerprint.Read(source[36..])));
+        BinaryPrimitives.ReadInt64LittleEndian(source[20..]), BinaryPrimitives.ReadInt64LittleEndian(source[28..]), Fingerprint.Read(source[36..])));
 
     public static byte[] Pack(IReadOnlyList<LogEntry> entries)
     {

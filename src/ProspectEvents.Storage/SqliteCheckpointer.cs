@@ -54,9 +54,10 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
                     command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
                     await command.ExecuteNonQueryAsync(_stop.Token);
                 }
-                catch (SqliteException)
+                catch (Exception) when (!_stop.IsCancellationRequested)
                 {
-                    // A busy or failed checkpoint is retried at the next commit; the writer's backstop bounds the WAL.
+                    // Whatever failed (busy, I/O, opening the connection) is retried at the next commit on a fresh
+                    // connection; meanwhile the writer's backstop bounds the WAL. The loop itself must not end.
                     if (connection is not null) await connection.DisposeAsync();
                     connection = null;
                 }

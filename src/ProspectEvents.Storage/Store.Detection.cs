@@ -70,7 +70,7 @@ public abstract partial class Store
         // States are read a chunk of prospects per statement: per-row statements cost more than the rows.
         foreach (var chunk in pending.Chunk(StateChunk))
         {
-            var known = chunk.Where(p => p.Known is not null).Select(p => (long)p.Known!.Value.StatePk).ToList();
+            var known = chunk.Where(p => p.Known is not null).Select(p => p.Known!.Value.StatePk).ToList();
             var previous = known.Count == 0 ? [] : await LoadStatesAsync(connection, transaction, known, cancellationToken);
             foreach (var prospect in chunk)
             {
@@ -97,7 +97,7 @@ public abstract partial class Store
                 }
                 // A first sight's state is its one observation, fingerprint included: no need to normalize it again.
                 var fingerprint = before is null && prospect.Observations.Count == 1 ? prospect.Fingerprints[0] : Fingerprint.Of(state);
-                entries.Add(new LogEntry(prospect.Key, new CachedProspect(ToUnixMs(state.ObservedAt), checked((int)statePk), fingerprint)));
+                entries.Add(new LogEntry(prospect.Key, new CachedProspect(ToUnixMs(state.ObservedAt), statePk, fingerprint)));
                 foreach (var found in events) detected.Add((ProspectId.ToBytes(id), found));
             }
         }

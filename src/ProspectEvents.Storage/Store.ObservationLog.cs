@@ -81,13 +81,13 @@ public abstract partial class Store
 
     private async Task<ProspectCache> LoadStatesIntoCacheAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
-        var cache = new ProspectCache(await CountAsync(connection, transaction, "SELECT COUNT(*) FROM prospect_states", cancellationToken));
+        var cache = new ProspectCache(await CountAsync(connection, transaction, $"SELECT COUNT(*) FROM {CurrentStatesSql}", cancellationToken));
         await using var command = Command(connection, transaction, $"SELECT s.state_pk, prospect_id, {StateColumns} FROM {CurrentStatesSql}");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             var state = ReadState(reader, 2);
-            cache.Set(ProspectKey.Read((byte[])reader.GetValue(1)), new CachedProspect(ToUnixMs(state.ObservedAt), checked((int)reader.GetInt64(0)), Fingerprint.Of(state)));
+            cache.Set(ProspectKey.Read((byte[])reader.GetValue(1)), new CachedProspect(ToUnixMs(state.ObservedAt), reader.GetInt64(0), Fingerprint.Of(state)));
         }
         return cache;
     }
@@ -122,8 +122,9 @@ public abstract partial class Store
         {
             lastSeq = await CompactLogAsync(cancellationToken);
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception)
         {
+            // Cancelled too: the batch before is committed and must be reported so.
             _cache = null;
             return;
         }

@@ -27,8 +27,8 @@ public abstract partial class Store
     /// <summary>Superseded rows below which no reclaim runs, however few current ones there are (tests lower it).</summary>
     internal long MinimumReclaimRows { get; set; } = 10_000;
 
-    /// <summary>State_pk range one reclaim transaction covers, so a writer waiting behind it waits for a slice only.</summary>
-    private const long ReclaimSlice = 100_000;
+    /// <summary>Superseded rows one reclaim transaction deletes.</summary>
+    private const int ReclaimChunk = 20_000;
 
     // Rows in superseded_states as this process counts them: null until counted (at the first reclaim check after a
     // cache load), then advanced by this process's batches. Batches of other processes are counted at its next load.
@@ -140,9 +140,10 @@ public abstract partial class Store
     }
 
     /// <summary>
-    /// Deletes the superseded rows once they reach half the current states (and <see cref="MinimumReclaimRows"/>),
-    /// so they never take more than a third of the table. Called after a batch committed: a failure here must not
-    /// fail the batch, and the next batch tries again.
+    /// Deletes the superseded rows once they reach half the current states (and <see cref="MinimumReclaimRows"/>), so
+    /// they take about a third of the table at most (rows other processes supersede are counted at this one's next
+    /// cache load). Called after a batch committed: nothing here may fail the batch (not even a cancellation: the
+    /// batch is stored), and the next batch tries again.
     /// </summary>
     private async Task ReclaimStatesIfDueAsync(CancellationToken cancellationToken)
     {
@@ -154,33 +155,36 @@ public abstract partial class Store
             await ReclaimStatesAsync(cancellationToken);
             _supersededStates = 0;
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception)
         {
             _supersededStates = null;
         }
     }
 
     /// <summary>
-    /// Deletes every superseded row and its listing, one <see cref="ReclaimSlice"/> of state_pk per transaction. Each
-    /// slice removes rows and listings together, so an interrupted reclaim leaves nothing half done.
+    /// Deletes every superseded row and its listing, <see cref="ReclaimChunk"/> rows per transaction in row order, so
+    /// a writer waiting behind it waits for a chunk only. The rows are those listed when it starts; each chunk
+    /// removes rows and listings together, so an interrupted reclaim leaves nothing half done.
     /// </summary>
     internal async Task ReclaimStatesAsync(CancellationToken cancellationToken)
     {
-        var (first, last) = await ReadAsync(async connection => (
-            await ScalarAsync(connection, null, "SELECT COALESCE(MIN(state_pk), 0) FROM superseded_states", cancellationToken),
-            await ScalarAsync(connection, null, "SELECT COALESCE(MAX(state_pk), -1) FROM superseded_states", cancellationToken)), cancellationToken);
-        for (var from = first; from <= last; from += ReclaimSlice)
+        var listed = await ReadAsync(async connection =>
+        {
+            var rows = new List<long>();
+            await using var command = Command(connection, null, "SELECT DISTINCT state_pk FROM superseded_states ORDER BY state_pk");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) rows.Add(reader.GetInt64(0));
+            return rows;
+        }, cancellationToken);
+        foreach (var chunk in listed.Chunk(ReclaimChunk))
         {
             await WriteAsync(async (connection, transaction) =>
             {
                 await LockAsync(connection, transaction, IngestLock, cancellationToken);
-                foreach (var sql in (string[])[
-                    "DELETE FROM prospect_states WHERE state_pk IN (SELECT state_pk FROM superseded_states WHERE state_pk >= @from AND state_pk < @to)",
-                    "DELETE FROM superseded_states WHERE state_pk >= @from AND state_pk < @to"])
+                foreach (var table in (string[])["prospect_states", "superseded_states"])
                 {
-                    await using var command = Command(connection, transaction, sql);
-                    AddParameter(command, "@from", from);
-                    AddParameter(command, "@to", from + ReclaimSlice);
+                    await using var command = Command(connection, transaction, $"DELETE FROM {table} WHERE state_pk IN ({SelectRowNumbersSql("@rows")})");
+                    AddParameter(command, "@rows", RowNumbers(chunk));
                     await command.ExecuteNonQueryAsync(cancellationToken);
                 }
                 return 0;

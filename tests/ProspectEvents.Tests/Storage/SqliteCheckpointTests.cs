@@ -37,7 +37,10 @@ public sealed class SqliteCheckpointTests
         await using var connection = new SqliteConnection(storage.ConnectionString);
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        // NOOP copies nothing (SQLite 3.51+): it only reports, so this probe cannot do the checkpoint it looks for.
+        // NOOP copies nothing: it only reports, so this probe cannot do the checkpoint it looks for. Before SQLite
+        // 3.51 an unknown mode meant PASSIVE, which would copy the frames itself and let the test pass regardless.
+        command.CommandText = "SELECT sqlite_version()";
+        Assert.True(Version.Parse((string)(await command.ExecuteScalarAsync())!) >= new Version(3, 51), "PRAGMA wal_checkpoint(NOOP) needs SQLite 3.51+");
         command.CommandText = "PRAGMA wal_checkpoint(NOOP)";
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
