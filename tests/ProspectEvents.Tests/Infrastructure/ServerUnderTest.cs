@@ -103,6 +103,28 @@ public sealed partial class ServerUnderTest : IAsyncDisposable
     /// <summary>Runs the <c>ingest</c> verb on <paramref name="path"/> against this server's database: another process's store, as far as ingest can tell.</summary>
     public Task<(int ExitCode, JsonElement? Summary, string Error)> IngestWithVerbAsync(string path) => RunVerbAsync(["ingest", path, .. Storage.Arguments()]);
 
+    /// <summary>
+    /// Runs the <c>ingest</c> verb on <paramref name="ndjson"/> (written to a temporary file): a store with a cold cache
+    /// of its own, as another process would have. Fails the test unless it exits 0; returns its summary.
+    /// </summary>
+    public async Task<JsonElement> IngestElsewhereAsync(string ndjson)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"feed-{Guid.NewGuid():N}.ndjson");
+        await File.WriteAllTextAsync(path, ndjson);
+        var (exit, summary, error) = await IngestWithVerbAsync(path);
+        Assert.True(exit == 0, error);
+        return summary!.Value;
+    }
+
+    /// <summary>Runs one SQL statement on this server's database, behind its back; returns the first value, if any.</summary>
+    public async Task<object?> SqlAsync(string sql)
+    {
+        await using var connection = await Store.OpenConnectionAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
+    }
+
     /// <summary>Runs a CLI verb in this process; its JSON output parsed, if it printed any.</summary>
     public static async Task<(int ExitCode, JsonElement? Summary, string Error)> RunVerbAsync(string[] args)
     {

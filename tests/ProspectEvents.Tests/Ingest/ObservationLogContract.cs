@@ -17,33 +17,17 @@ public abstract class ObservationLogContract(Backend backend) : IAsyncLifetime
 
     private static string Snapshot(string observedAt, string company) => Feed.Lines(Feed.Line(Feed.Dana, observedAt, company), Feed.Line(Feed.Eli, observedAt, "Initech"));
 
-    private static async Task<string> FileAsync(string ndjson)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"feed-{Guid.NewGuid():N}.ndjson");
-        await File.WriteAllTextAsync(path, ndjson);
-        return path;
-    }
-
     /// <summary>Ingests with the verb (a store of its own, with a cold cache) and returns its summary.</summary>
     private async Task<(long Events, long Stale)> IngestElsewhereAsync(string ndjson)
     {
-        var (exit, summary, error) = await Server.IngestWithVerbAsync(await FileAsync(ndjson));
-        Assert.True(exit == 0, error);
-        return (summary!.Value.GetProperty("events").GetInt64(), summary.Value.GetProperty("stale").GetInt64());
+        var summary = await Server.IngestElsewhereAsync(ndjson);
+        return (summary.GetProperty("events").GetInt64(), summary.GetProperty("stale").GetInt64());
     }
 
     private async Task<(long Events, long Stale)> IngestHereAsync(string ndjson)
     {
         var summary = await Server.IngestAsync(ndjson);
         return (summary.GetProperty("events").GetInt64(), summary.GetProperty("stale").GetInt64());
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = await Server.Store.OpenConnectionAsync(CancellationToken.None);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
     }
 
     [Fact]
@@ -98,7 +82,7 @@ public abstract class ObservationLogContract(Backend backend) : IAsyncLifetime
         await IngestHereAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
         // Both move, so both state rows hold the newest time, as every row did before the log existed.
         await IngestHereAsync(Feed.Lines(Feed.Line(Feed.Dana, "2026-10-01T00:00:00Z", "Globex"), Feed.Line(Feed.Eli, "2026-10-01T00:00:00Z", "Umbrella")));
-        await ExecuteAsync("DELETE FROM observation_log");
+        await Server.SqlAsync("DELETE FROM observation_log");
 
         Assert.Equal((0L, 2L), await IngestElsewhereAsync(Snapshot("2026-09-15T00:00:00Z", "Hooli")));
         Assert.Equal((2L, 0L), await IngestElsewhereAsync(Snapshot("2026-11-01T00:00:00Z", "Acme"))); // back to Acme and Initech
@@ -109,7 +93,7 @@ public abstract class ObservationLogContract(Backend backend) : IAsyncLifetime
     {
         await IngestHereAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
         await IngestHereAsync(Snapshot("2026-11-01T00:00:00Z", "Acme, Inc."));
-        await ExecuteAsync("UPDATE observation_log SET fingerprint_version = 0");
+        await Server.SqlAsync("UPDATE observation_log SET fingerprint_version = 0");
 
         Assert.Equal((0L, 2L), await IngestElsewhereAsync(Snapshot("2026-10-01T00:00:00Z", "Globex")));
         Assert.Equal((1L, 0L), await IngestElsewhereAsync(Snapshot("2026-12-01T00:00:00Z", "Globex")));
@@ -122,7 +106,7 @@ public abstract class ObservationLogContract(Backend backend) : IAsyncLifetime
         Assert.Equal((1L, 0L), await IngestHereAsync(Snapshot("2026-10-01T00:00:00Z", "Globex")));
         // As if an older process (another fingerprint version) had written the move: the first row's fingerprints
         // still say Acme, and only the states know better.
-        await ExecuteAsync("UPDATE observation_log SET fingerprint_version = 0 WHERE seq = (SELECT MAX(seq) FROM observation_log)");
+        await Server.SqlAsync("UPDATE observation_log SET fingerprint_version = 0 WHERE seq = (SELECT MAX(seq) FROM observation_log)");
 
         Assert.Equal((1L, 0L), await IngestElsewhereAsync(Snapshot("2026-11-01T00:00:00Z", "Acme")));
     }

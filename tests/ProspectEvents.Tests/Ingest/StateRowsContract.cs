@@ -20,22 +20,9 @@ public abstract class StateRowsContract(Backend backend) : IAsyncLifetime
 
     private async Task<long> EventsAsync(string ndjson) => (await Server.IngestAsync(ndjson)).GetProperty("events").GetInt64();
 
-    private async Task<long> EventsElsewhereAsync(string ndjson)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"feed-{Guid.NewGuid():N}.ndjson");
-        await File.WriteAllTextAsync(path, ndjson);
-        var (exit, summary, error) = await Server.IngestWithVerbAsync(path);
-        Assert.True(exit == 0, error);
-        return summary!.Value.GetProperty("events").GetInt64();
-    }
+    private async Task<long> EventsElsewhereAsync(string ndjson) => (await Server.IngestElsewhereAsync(ndjson)).GetProperty("events").GetInt64();
 
-    private async Task<long> CountAsync(string sql)
-    {
-        await using var connection = await Server.Store.OpenConnectionAsync(CancellationToken.None);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private async Task<long> CountAsync(string sql) => Convert.ToInt64(await Server.SqlAsync(sql), System.Globalization.CultureInfo.InvariantCulture);
 
     private async Task<(long States, long Superseded)> RowsAsync() =>
         (await CountAsync("SELECT COUNT(*) FROM prospect_states"), await CountAsync("SELECT COUNT(*) FROM superseded_states"));
@@ -90,20 +77,12 @@ public abstract class StateRowsContract(Backend backend) : IAsyncLifetime
         await EventsAsync(Snapshot("2026-10-01T00:00:00Z", "Globex"));
         // Swap the listing, so the Acme row counts as Dana's current state although the Globex row is newer: a load
         // that went by row order alone would judge against Globex.
-        await ExecuteAsync("DELETE FROM observation_log");
-        await ExecuteAsync("DELETE FROM superseded_states");
-        await ExecuteAsync("INSERT INTO superseded_states (state_pk) SELECT MAX(state_pk) FROM prospect_states");
+        await Server.SqlAsync("DELETE FROM observation_log");
+        await Server.SqlAsync("DELETE FROM superseded_states");
+        await Server.SqlAsync("INSERT INTO superseded_states (state_pk) SELECT MAX(state_pk) FROM prospect_states");
 
         Assert.Equal(0, await EventsElsewhereAsync(Snapshot("2026-11-01T00:00:00Z", "Acme")));
         Assert.Equal(1, await EventsElsewhereAsync(Snapshot("2026-12-01T00:00:00Z", "Globex")));
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = await Server.Store.OpenConnectionAsync(CancellationToken.None);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
     }
 }
 
