@@ -48,6 +48,13 @@ public sealed class IngestBatch
     }
 
     /// <summary>
+    /// States read ahead by <see cref="Store.PrepareBatchAsync"/>, by row number; null when none were. Rows are never
+    /// changed once written (a changed state gets a new row), so a state read ahead is right whenever the cache still
+    /// names its row when the batch is written; the rows it no longer names are simply not asked for.
+    /// </summary>
+    internal IReadOnlyDictionary<long, ProspectState>? StatesReadAhead { get; set; }
+
+    /// <summary>
     /// Walks each prospect's observations against the cache while it can: a stale one is counted, a repeat only
     /// advances the time. The first that is neither (or any of a prospect the cache does not know) leaves the
     /// prospect and its remaining observations pending. The prospects settled here as repeats are returned with their
@@ -61,28 +68,58 @@ public sealed class IngestBatch
         var pending = new List<Pending>();
         for (var start = 0; start < _order.Length;)
         {
-            var key = _order[start].Key;
-            var end = start + 1;
-            while (end < _order.Length && _order[end].Key == key) end++;
-
-            if (!cache.TryGet(key, out var known))
+            var end = End(start);
+            if (!cache.TryGet(_order[start].Key, out var known))
             {
-                pending.Add(new Pending(key, null, new(_observations, start, end - start), new(_fingerprints, start, end - start)));
+                pending.Add(new Pending(_order[start].Key, null, new(_observations, start, end - start), new(_fingerprints, start, end - start)));
                 start = end;
                 continue;
             }
-            var current = known;
-            var at = start;
-            for (; at < end; at++)
-            {
-                if (_order[at].ObservedAtMs <= current.ObservedAtMs) stale++;
-                else if (current.Fingerprint.IsRepeatedBy(_fingerprints[at])) current = current with { ObservedAtMs = _order[at].ObservedAtMs };
-                else break;
-            }
-            if (at < end) pending.Add(new Pending(key, current, new(_observations, at, end - at), new(_fingerprints, at, end - at)));
-            else if (current != known) repeats.Add(new LogTime(key, current.ObservedAtMs));
+            var (at, current) = Walk(start, end, known, ref stale);
+            if (at < end) pending.Add(new Pending(_order[start].Key, current, new(_observations, at, end - at), new(_fingerprints, at, end - at)));
+            else if (current != known) repeats.Add(new LogTime(_order[start].Key, current.ObservedAtMs));
             start = end;
         }
         return (stale, repeats, entries, pending);
+    }
+
+    /// <summary>The state rows <see cref="JudgeFromCache"/> would leave pending if it ran now: known prospects that neither repeat nor are stale.</summary>
+    internal List<long> StateRowsToRead(ProspectCache cache)
+    {
+        var rows = new List<long>();
+        var stale = 0;
+        for (var start = 0; start < _order.Length;)
+        {
+            var end = End(start);
+            if (cache.TryGet(_order[start].Key, out var known) && Walk(start, end, known, ref stale) is var (at, current) && at < end)
+                rows.Add(current.StatePk);
+            start = end;
+        }
+        return rows;
+    }
+
+    /// <summary>The end of the prospect's observations starting at <paramref name="start"/>.</summary>
+    private int End(int start)
+    {
+        var end = start + 1;
+        while (end < _order.Length && _order[end].Key == _order[start].Key) end++;
+        return end;
+    }
+
+    /// <summary>
+    /// Settles what the cache can of one prospect's observations <c>[start, end)</c>, oldest first: stale ones are
+    /// counted, repeats advance the time. Returns the first that is neither (<paramref name="end"/> when none) and
+    /// the prospect as known before it.
+    /// </summary>
+    private (int At, CachedProspect Current) Walk(int start, int end, CachedProspect current, ref int stale)
+    {
+        var at = start;
+        for (; at < end; at++)
+        {
+            if (_order[at].ObservedAtMs <= current.ObservedAtMs) stale++;
+            else if (current.Fingerprint.IsRepeatedBy(_fingerprints[at])) current = current with { ObservedAtMs = _order[at].ObservedAtMs };
+            else break;
+        }
+        return (at, current);
     }
 }

@@ -20,6 +20,14 @@ internal readonly record struct ProspectKey(ulong High, ulong Middle, uint Low) 
         return Read(id);
     }
 
+    /// <summary>The id's 20 bytes, as stored.</summary>
+    public byte[] ToBytes()
+    {
+        var bytes = new byte[ProspectId.ByteLength];
+        Write(bytes);
+        return bytes;
+    }
+
     public void Write(Span<byte> destination)
     {
         BinaryPrimitives.WriteUInt64BigEndian(destination, High);
@@ -106,6 +114,12 @@ internal sealed class ProspectCache
     {
         for (var i = 0; i < Partitions; i++) _partitions[i] = new Dictionary<ProspectKey, CachedProspect>(expected / Partitions * 9 / 8);
     }
+
+    /// <summary>
+    /// Held while the cache changes (<see cref="Fold"/>) and by readers on other threads than the ingest batch's own
+    /// (<see cref="Store.PrepareBatchAsync"/>): a dictionary may be read by many threads at once, but not while written.
+    /// </summary>
+    public Lock Gate { get; } = new();
 
     /// <summary>The last log row folded in.</summary>
     public long LastSeq { get; private set; }

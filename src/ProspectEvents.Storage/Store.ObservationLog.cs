@@ -50,7 +50,8 @@ public abstract partial class Store
                     caughtUp = false;
                     break;
                 }
-                cache.Fold(reader.GetInt64(0), isBase: false, reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4));
+                var (seq, entries, repeats) = (reader.GetInt64(0), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4));
+                lock (cache.Gate) cache.Fold(seq, isBase: false, entries, repeats);
             }
             if (caughtUp) return cache;
         }

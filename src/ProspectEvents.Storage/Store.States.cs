@@ -34,8 +34,8 @@ public abstract partial class Store
     // cache load), then advanced by this process's batches. Batches of other processes are counted at its next load.
     private long? _supersededStates;
 
-    /// <summary>A state to write: its row number, the prospect (hex) and the state.</summary>
-    private readonly record struct StateRow(long StatePk, string ProspectId, ProspectState State);
+    /// <summary>A state to write: its row number, the prospect and the state.</summary>
+    private readonly record struct StateRow(long StatePk, ProspectKey Key, ProspectState State);
 
     /// <summary>SQL selecting the row numbers held in <paramref name="parameter"/>, bound by <see cref="RowNumbers"/>: one parameter, any count.</summary>
     protected abstract string SelectRowNumbersSql(string parameter);
@@ -48,7 +48,7 @@ public abstract partial class Store
 
     /// <summary>The stored states of the given rows, by row number.</summary>
     private async Task<Dictionary<long, ProspectState>> LoadStatesAsync(
-        DbConnection connection, DbTransaction transaction, IReadOnlyCollection<long> statePks, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction? transaction, IReadOnlyCollection<long> statePks, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction,
             $"SELECT state_pk, {StateColumns} FROM prospect_states WHERE state_pk IN ({SelectRowNumbersSql("@rows")})");
@@ -85,7 +85,7 @@ public abstract partial class Store
         {
             await using var command = Command(connection, transaction, fromArrays);
             AddParameter(command, "@k", rows.Select(r => r.StatePk).ToArray());
-            AddParameter(command, "@i", rows.Select(r => ProspectId.ToBytes(r.ProspectId)).ToArray());
+            AddParameter(command, "@i", rows.Select(r => r.Key.ToBytes()).ToArray());
             AddParameter(command, "@a", rows.Select(r => ToUnixMs(r.State.ObservedAt)).ToArray());
             AddParameter(command, "@n", rows.Select(r => r.State.FullName).ToArray());
             AddParameter(command, "@t", rows.Select(r => r.State.JobTitle).ToArray());
@@ -109,9 +109,9 @@ public abstract partial class Store
         await using var command = Command(connection, transaction, InsertStatesSql(count));
         for (var i = 0; i < count; i++)
         {
-            var (statePk, id, state) = rows[from + i];
+            var (statePk, key, state) = rows[from + i];
             AddParameter(command, $"@k{i}", statePk);
-            AddParameter(command, $"@i{i}", ProspectId.ToBytes(id));
+            AddParameter(command, $"@i{i}", key.ToBytes());
             AddParameter(command, $"@a{i}", ToUnixMs(state.ObservedAt));
             AddParameter(command, $"@n{i}", state.FullName);
             AddParameter(command, $"@t{i}", state.JobTitle);

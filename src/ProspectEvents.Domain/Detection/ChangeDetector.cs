@@ -54,16 +54,18 @@ public static class ChangeDetector
             }
             case EmployerComparison.Same:
             {
-                var state = person with
-                {
-                    CompanyId = Newer(previous.CompanyId, observation.CompanyId, CompanyNormalizer.Id),
-                    CompanyName = Newer(previous.CompanyName, observation.CompanyName, CompanyNormalizer.Name),
-                    CompanyDomain = Newer(previous.CompanyDomain, observation.CompanyDomain, CompanyNormalizer.Domain),
-                    JobTitle = Newer(previous.JobTitle, observation.JobTitle, TitleNormalizer.Normalize),
-                    JobStartDate = observation.JobStartDate ?? previous.JobStartDate,
-                };
+                // Each field is normalized once a side (the identities hold the employer's): this runs for every
+                // prospect whose snapshot says something new, a sixth of a steady feed.
                 var oldTitle = TitleNormalizer.Normalize(previous.JobTitle);
                 var newTitle = TitleNormalizer.Normalize(observation.JobTitle);
+                var state = person with
+                {
+                    CompanyId = Newer(previous.CompanyId, before.CompanyId, observation.CompanyId, after.CompanyId),
+                    CompanyName = Newer(previous.CompanyName, before.Name, observation.CompanyName, after.Name),
+                    CompanyDomain = Newer(previous.CompanyDomain, before.Domain, observation.CompanyDomain, after.Domain),
+                    JobTitle = Newer(previous.JobTitle, oldTitle, observation.JobTitle, newTitle),
+                    JobStartDate = observation.JobStartDate ?? previous.JobStartDate,
+                };
                 if (oldTitle is null || newTitle is null || oldTitle == newTitle) return new(state, null, false);
                 var id = EventIds.For(observation.ProspectId, EventTypeNames.ChangedRole, after.Key, oldTitle, newTitle, Stamp(observation.ObservedAt));
                 return new(state, Change(id, EventTypeNames.ChangedRole, previous, state, observation), false);
@@ -113,7 +115,11 @@ public static class ChangeDetector
     /// what detection compares changes (which lets ingest skip such observations, see <see cref="Fingerprint"/>).
     /// </summary>
     private static string? Newer(string? known, string? seen, Func<string?, string?> normalize) =>
-        normalize(seen) is { } normal && normal != normalize(known) ? seen : known;
+        Newer(known, normalize(known), seen, normalize(seen));
+
+    /// <inheritdoc cref="Newer(string?, string?, Func{string?, string?})"/>
+    private static string? Newer(string? known, string? knownNormal, string? seen, string? seenNormal) =>
+        seenNormal is not null && seenNormal != knownNormal ? seen : known;
 
     /// <summary>The text, or null when it is missing or blank (unknown).</summary>
     public static string? Known(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;

@@ -27,10 +27,33 @@ public readonly record struct Fingerprint(uint CompanyId, uint Domain, uint Name
         Of(observation.CompanyId, observation.CompanyDomain, observation.CompanyName, observation.JobTitle, observation.FullName,
             observation.LinkedinUrl, observation.JobStartDate);
 
+    /// <summary>
+    /// The fingerprint of <paramref name="state"/>, which <see cref="ChangeDetector"/> made of <paramref name="before"/>
+    /// (whose fingerprint is <paramref name="known"/>) and one observation <paramref name="seen"/> (<paramref name="observed"/>):
+    /// every text of the state is one of theirs, the very same string, so its hash is already known and nothing is
+    /// normalized again. A text that is neither (none today) is hashed afresh.
+    /// </summary>
+    public static Fingerprint Of(ProspectState state, ProspectState before, in Fingerprint known, Observation seen, in Fingerprint observed) => new(
+        Pick(state.CompanyId, seen.CompanyId, observed.CompanyId, before.CompanyId, known.CompanyId, CompanyNormalizer.Id),
+        Pick(state.CompanyDomain, seen.CompanyDomain, observed.Domain, before.CompanyDomain, known.Domain, CompanyNormalizer.Domain),
+        Pick(state.CompanyName, seen.CompanyName, observed.Name, before.CompanyName, known.Name, CompanyNormalizer.Name),
+        Pick(state.JobTitle, seen.JobTitle, observed.Title, before.JobTitle, known.Title, TitleNormalizer.Normalize),
+        Pick(state.FullName, seen.FullName, observed.FullName, before.FullName, known.FullName, null),
+        Pick(state.LinkedinUrl, seen.LinkedinUrl, observed.LinkedinUrl, before.LinkedinUrl, known.LinkedinUrl, null),
+        StartDateOf(state.JobStartDate));
+
+    private static uint Pick(string? text, string? seenText, uint seenHash, string? knownText, uint knownHash, Normalizer? normalizer) =>
+        text is null ? 0
+        : ReferenceEquals(text, seenText) ? seenHash
+        : ReferenceEquals(text, knownText) ? knownHash
+        : normalizer is null ? Hash(ChangeDetector.Known(text)) : Hash(text, normalizer);
+
     private static Fingerprint Of(string? companyId, string? domain, string? name, string? title, string? fullName, string? linkedinUrl, JobStartDate? start) =>
         new(Hash(companyId, CompanyNormalizer.Id), Hash(domain, CompanyNormalizer.Domain), Hash(name, CompanyNormalizer.Name),
             Hash(title, TitleNormalizer.Normalize), Hash(ChangeDetector.Known(fullName)), Hash(ChangeDetector.Known(linkedinUrl)),
-            start is { } s ? s.Year * 10_000 + s.Month * 100 + (s.Day ?? 0) : 0);
+            StartDateOf(start));
+
+    private static int StartDateOf(JobStartDate? start) => start is { } s ? s.Year * 10_000 + s.Month * 100 + (s.Day ?? 0) : 0;
 
     private static uint Hash(string? text, Normalizer normalizer) => text is null ? 0 : NormalForm.With(text, normalizer, Hash);
 

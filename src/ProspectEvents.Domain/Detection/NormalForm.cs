@@ -25,7 +25,8 @@ public static class NormalForm
     {
         var length = BufferLength(text.Length);
         char[]? rented = null;
-        var buffer = length <= StackChars ? stackalloc char[StackChars] : rented = ArrayPool<char>.Shared.Rent(length);
+        // Sized to the text: the runtime zeroes a stack buffer, and most texts need a tenth of the limit.
+        var buffer = length <= StackChars ? stackalloc char[length] : rented = ArrayPool<char>.Shared.Rent(length);
         try
         {
             return use(buffer[..normalizer(text, buffer[..length])]);

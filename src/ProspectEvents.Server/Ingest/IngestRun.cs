@@ -154,9 +154,9 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
 
     /// <summary>
     /// Hands the batch on and goes back to parsing. Three stages overlap, on as many cores as there are: parsing the
-    /// next batch, preparing this one (sorting and fingerprinting, <see cref="IngestBatch.Of"/>), and writing the one
-    /// before. Writes still run one at a time in input order, and at most <see cref="MaxInFlight"/> batches wait,
-    /// so memory stays bounded.
+    /// next batch, preparing this one (sorting, fingerprinting and reading ahead the states it needs,
+    /// <see cref="Store.PrepareBatchAsync"/>), and writing the one before. Writes still run one at a time in input
+    /// order, and at most <see cref="MaxInFlight"/> batches wait, so memory stays bounded.
     /// </summary>
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
@@ -164,7 +164,7 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
         var observations = _batch;
         _batch = new List<Observation>(batchSize);
         if (_inFlight.Count >= MaxInFlight) await CollectAsync();
-        var prepared = Task.Run(() => IngestBatch.Of(observations), cancellationToken);
+        var prepared = Task.Run(() => store.PrepareBatchAsync(observations, cancellationToken), cancellationToken);
         var previous = _inFlight.LastOrDefault();
         _inFlight.Enqueue(WriteAsync(previous, prepared, cancellationToken));
     }

@@ -102,4 +102,26 @@ public sealed class FingerprintTests
             CompanyDomain: Any(Domains), JobStartDate: Any(Starts), LinkedinUrl: Any(Names));
         Assert.Equal(Fingerprint.Of(observation), Fingerprint.Of(ChangeDetector.Apply(null, observation).State));
     }
+
+    /// <summary>Ingest makes a changed state's fingerprint from the old state's and the observation's, without normalizing again.</summary>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void AStateMadeOfTheOldOneAndAnObservationHasTheFingerprintMadeOfTheirs(int seed)
+    {
+        var random = new Random(seed);
+        T Any<T>(T[] values) => values[random.Next(values.Length)];
+        // A copy, so that equal texts are distinct strings, as they are when parsed from a feed.
+        string? Text(string?[] values) => Any(values) is { } text ? new string(text.AsSpan()) : null;
+        Observation Random(int day) => new(Dana, Day1.AddDays(day), Text(Names), Text(Titles), CompanyId: Text(CompanyIds), CompanyName: Text(Companies),
+            CompanyDomain: Text(Domains), JobStartDate: Any(Starts), LinkedinUrl: Text(Names));
+
+        var before = ChangeDetector.Apply(null, Random(0)).State;
+        for (var day = 1; day <= 20; day++)
+        {
+            var observation = Random(day);
+            var state = ChangeDetector.Apply(before, observation).State;
+            Assert.Equal(Fingerprint.Of(state), Fingerprint.Of(state, before, Fingerprint.Of(before), observation, Fingerprint.Of(observation)));
+            before = state;
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using ProspectEvents.Detection;
+using ProspectEvents.Storage;
 using ProspectEvents.Tests.Infrastructure;
 
 namespace ProspectEvents.Tests.Ingest;
@@ -83,6 +85,46 @@ public abstract class StateRowsContract(Backend backend) : IAsyncLifetime
 
         Assert.Equal(0, await EventsElsewhereAsync(Snapshot("2026-11-01T00:00:00Z", "Acme")));
         Assert.Equal(1, await EventsElsewhereAsync(Snapshot("2026-12-01T00:00:00Z", "Globex")));
+    }
+
+    private static Observation Seen(string prospectId, string observedAt, string company) =>
+        new(prospectId, DateTimeOffset.Parse(observedAt, System.Globalization.CultureInfo.InvariantCulture), "Dana Levi", "VP Sales", null, company, null, null, null);
+
+    private Task<IngestBatch> PrepareAsync(params Observation[] observations) => Server.Store.PrepareBatchAsync(observations, CancellationToken.None);
+
+    /// <summary>Dana's company changes, oldest first, as (previous, current) company names.</summary>
+    private async Task<List<(string?, string?)>> DanasMovesAsync()
+    {
+        var events = await Server.Store.FetchEventsAsync([Feed.Dana], [EventTypeNames.ChangedCompany], DateTimeOffset.MinValue, DateTimeOffset.MaxValue, CancellationToken.None);
+        return [.. events.AsEnumerable().Reverse().Select(e => System.Text.Json.JsonDocument.Parse(e.Data).RootElement)
+            .Select(d => (d.GetProperty("previous_company_name").GetString(), d.GetProperty("current_company_name").GetString()))];
+    }
+
+    private Task<IngestCounts> ApplyAsync(IngestBatch batch) => Server.Store.ApplyObservationsAsync(batch, DateTimeOffset.UtcNow, CancellationToken.None);
+
+    [Fact]
+    public async Task APreparedBatchReadsAheadTheStatesOfProspectsTheCacheCannotJudgeAndDetectsWithoutReadingThemAgain()
+    {
+        await EventsAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        var batch = await PrepareAsync(Seen(Feed.Dana, "2026-10-01T00:00:00Z", "Globex"), Seen(Feed.Eli, "2026-10-01T00:00:00Z", "Initech"));
+
+        // Eli repeats what is known: only Dana's state is needed.
+        Assert.Equal(["Acme"], batch.StatesReadAhead!.Values.Select(s => s.CompanyName));
+        // With the row gone behind the store's back, only the state read ahead can tell that Dana left Acme.
+        await Server.SqlAsync("DELETE FROM prospect_states WHERE company_name = 'Acme'");
+        Assert.Equal(1, (await ApplyAsync(batch)).Events);
+        Assert.Equal([("Acme", "Globex")], await DanasMovesAsync());
+    }
+
+    [Fact]
+    public async Task AStateReadAheadThatABatchInBetweenReplacedIsNotUsedDetectionGoesByTheNewestRow()
+    {
+        await EventsAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        var later = await PrepareAsync(Seen(Feed.Dana, "2026-11-01T00:00:00Z", "Globex"));
+        Assert.Equal(1, await EventsAsync(Snapshot("2026-10-01T00:00:00Z", "Hooli"))); // Dana: Acme → Hooli, after the read-ahead
+
+        Assert.Equal(1, (await ApplyAsync(later)).Events);
+        Assert.Equal([("Acme", "Hooli"), ("Hooli", "Globex")], await DanasMovesAsync());
     }
 }
 
