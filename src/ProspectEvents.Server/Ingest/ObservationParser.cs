@@ -63,7 +63,7 @@ public static class ObservationParser
     public static bool TryBuild(string?[] values, out Observation? observation, out string? error, DateTimeOffset? parsedObservedAt = null)
     {
         observation = null;
-        var prospectId = values[0]?.Trim().ToLowerInvariant();
+        var prospectId = Lower(values[0]?.Trim());
         if (string.IsNullOrEmpty(prospectId)) return Fail("prospect_id is required", out error);
         if (!ProspectId.IsValid(prospectId)) return Fail("prospect_id must be 40 hex characters", out error);
         if (parsedObservedAt is not { } observedAt)
@@ -86,7 +86,7 @@ public static class ObservationParser
         var utc = observedAt.ToUniversalTime();
         utc = utc.AddTicks(-(utc.Ticks % TimeSpan.TicksPerMillisecond));
         observation = new Observation(prospectId, utc, Known(values[2]), Known(values[3]),
-            companyId?.ToLowerInvariant(), Known(values[7]), Known(values[8]), start, Known(values[10]));
+            Lower(companyId), Known(values[7]), Known(values[8]), start, Known(values[10]));
         error = null;
         return true;
     }
@@ -112,6 +112,12 @@ public static class ObservationParser
         }
         return -1;
     }
+
+    /// <summary>
+    /// Lowercase ASCII, for hex ids: a vectorized check first, since feeds write them lowercase and the general
+    /// lowering compares every character (it took 1 % of an ingest). Other characters make the id invalid anyway.
+    /// </summary>
+    private static string? Lower(string? id) => id is not null && id.AsSpan().ContainsAnyInRange('A', 'Z') ? id.ToLowerInvariant() : id;
 
     private static string? Known(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
