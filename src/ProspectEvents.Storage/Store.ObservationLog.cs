@@ -132,8 +132,11 @@ public abstract partial class Store
         _cache?.Rebased(lastSeq); // only a committed base moves the cache on
     }
 
+    // Part of an ingest run, so a bulk write: SQLite leaves its checkpoint to the background below the bulk backstop,
+    // where a request's 1,000-page threshold made the commit copy the WAL inline (a 1M-entry compaction took
+    // 420-480 ms with it, 330-440 ms without).
     private Task<long> CompactLogAsync(CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+        BulkWriteAsync(async (connection, transaction) =>
         {
             await LockAsync(connection, transaction, IngestLock, cancellationToken);
             var cache = await SyncCacheAsync(connection, transaction, cancellationToken);

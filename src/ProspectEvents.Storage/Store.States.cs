@@ -178,7 +178,8 @@ public abstract partial class Store
         }, cancellationToken);
         foreach (var chunk in listed.Chunk(ReclaimChunk))
         {
-            await WriteAsync(async (connection, transaction) =>
+            // Ingest housekeeping: a bulk write, checkpointed in the background like the batches around it.
+            await BulkWriteAsync(async (connection, transaction) =>
             {
                 await LockAsync(connection, transaction, IngestLock, cancellationToken);
                 foreach (var table in (string[])["prospect_states", "superseded_states"])
