@@ -70,7 +70,15 @@ public abstract partial class Store
         if (_cache is not { } cache) return batch; // not loaded yet: the first batch loads it
         List<long> rows;
         lock (cache.Gate) rows = batch.StateRowsToRead(cache);
-        if (rows.Count > 0) batch.StatesReadAhead = await ReadAsync(connection => LoadStatesAsync(connection, null, rows, cancellationToken), cancellationToken);
+        if (rows.Count == 0) return batch;
+        try
+        {
+            batch.StatesReadAhead = await ReadAsync(connection => LoadStatesAsync(connection, null, rows, cancellationToken), cancellationToken);
+        }
+        catch (DbException)
+        {
+            // Only a head start: the write reads whatever was not read ahead, and reports the error if it persists.
+        }
         return batch;
     }
 
