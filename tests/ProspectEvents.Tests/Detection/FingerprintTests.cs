@@ -67,20 +67,28 @@ public sealed class FingerprintTests
 
     public static TheoryData<int> Seeds() => [.. Enumerable.Range(1, 300)];
 
+    /// <summary>
+    /// An observation <paramref name="day"/> days after Day1 drawn from the variants above. Each text is a copy, so
+    /// equal texts are distinct strings, as they are when parsed from a feed.
+    /// </summary>
+    private static Observation RandomObservation(Random random, int day)
+    {
+        T Any<T>(T[] values) => values[random.Next(values.Length)];
+        string? Text(string?[] values) => Any(values) is { } text ? new string(text.AsSpan()) : null;
+        return new(Dana, Day1.AddDays(day), Text(Names), Text(Titles), CompanyId: Text(CompanyIds), CompanyName: Text(Companies),
+            CompanyDomain: Text(Domains), JobStartDate: Any(Starts), LinkedinUrl: Text(Names));
+    }
+
     /// <summary>From random states and observations of the same cosmetic variants: a repeat never hides an event or a state change.</summary>
     [Theory]
     [MemberData(nameof(Seeds))]
     public void WhateverRepeatsTheStateTheDetectorFindsNothingInAndChangesOnlyTheTimeOf(int seed)
     {
         var random = new Random(seed);
-        T Any<T>(T[] values) => values[random.Next(values.Length)];
-        Observation Random(int day) => new(Dana, Day1.AddDays(day), Any(Names), Any(Titles), CompanyId: Any(CompanyIds), CompanyName: Any(Companies),
-            CompanyDomain: Any(Domains), JobStartDate: Any(Starts), LinkedinUrl: Any(Names));
-
-        var state = ChangeDetector.Apply(null, Random(0)).State;
+        var state = ChangeDetector.Apply(null, RandomObservation(random, 0)).State;
         for (var day = 1; day <= 20; day++)
         {
-            var observation = Random(day);
+            var observation = RandomObservation(random, day);
             var detection = ChangeDetector.Apply(state, observation);
             if (Fingerprint.Of(state).IsRepeatedBy(Fingerprint.Of(observation)))
             {
@@ -96,10 +104,7 @@ public sealed class FingerprintTests
     [MemberData(nameof(Seeds))]
     public void AFirstObservationHasTheFingerprintOfTheStateItBecomes(int seed)
     {
-        var random = new Random(seed);
-        T Any<T>(T[] values) => values[random.Next(values.Length)];
-        var observation = new Observation(Dana, Day1, Any(Names), Any(Titles), CompanyId: Any(CompanyIds), CompanyName: Any(Companies),
-            CompanyDomain: Any(Domains), JobStartDate: Any(Starts), LinkedinUrl: Any(Names));
+        var observation = RandomObservation(new Random(seed), 0);
         Assert.Equal(Fingerprint.Of(observation), Fingerprint.Of(ChangeDetector.Apply(null, observation).State));
     }
 
@@ -109,16 +114,10 @@ public sealed class FingerprintTests
     public void AStateMadeOfTheOldOneAndAnObservationHasTheFingerprintMadeOfTheirs(int seed)
     {
         var random = new Random(seed);
-        T Any<T>(T[] values) => values[random.Next(values.Length)];
-        // A copy, so that equal texts are distinct strings, as they are when parsed from a feed.
-        string? Text(string?[] values) => Any(values) is { } text ? new string(text.AsSpan()) : null;
-        Observation Random(int day) => new(Dana, Day1.AddDays(day), Text(Names), Text(Titles), CompanyId: Text(CompanyIds), CompanyName: Text(Companies),
-            CompanyDomain: Text(Domains), JobStartDate: Any(Starts), LinkedinUrl: Text(Names));
-
-        var before = ChangeDetector.Apply(null, Random(0)).State;
+        var before = ChangeDetector.Apply(null, RandomObservation(random, 0)).State;
         for (var day = 1; day <= 20; day++)
         {
-            var observation = Random(day);
+            var observation = RandomObservation(random, day);
             var state = ChangeDetector.Apply(before, observation).State;
             Assert.Equal(Fingerprint.Of(state), Fingerprint.Of(state, before, Fingerprint.Of(before), observation, Fingerprint.Of(observation)));
             before = state;
