@@ -32,10 +32,27 @@ public sealed class PostgresStore(string connectionString) : Store
 
     protected override object RowNumbers(IReadOnlyCollection<long> rows) => rows.ToArray();
 
-    protected override string InsertStatesFromArraysSql => $"""
+    private const string InsertStatesSql = $"""
         INSERT INTO prospect_states (state_pk, prospect_id, {StateColumns})
         SELECT * FROM unnest(@k::bigint[], @i::bytea[], @a::bigint[], @n::text[], @t::text[], @c::text[], @cn::text[], @cd::text[], @s::text[], @u::text[])
         """;
+
+    // One statement of column arrays: one round trip and ten parameters, where 25-row statements took hundreds.
+    private protected override async Task AppendStatesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<StateRow> rows, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, InsertStatesSql);
+        AddParameter(command, "@k", rows.Select(r => r.StatePk).ToArray());
+        AddParameter(command, "@i", rows.Select(r => r.Key.ToBytes()).ToArray());
+        AddParameter(command, "@a", rows.Select(r => ToUnixMs(r.State.ObservedAt)).ToArray());
+        AddParameter(command, "@n", rows.Select(r => r.State.FullName).ToArray());
+        AddParameter(command, "@t", rows.Select(r => r.State.JobTitle).ToArray());
+        AddParameter(command, "@c", rows.Select(r => r.State.CompanyId).ToArray());
+        AddParameter(command, "@cn", rows.Select(r => r.State.CompanyName).ToArray());
+        AddParameter(command, "@cd", rows.Select(r => r.State.CompanyDomain).ToArray());
+        AddParameter(command, "@s", rows.Select(r => r.State.JobStartDate?.ToString()).ToArray());
+        AddParameter(command, "@u", rows.Select(r => r.State.LinkedinUrl).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     protected override string InsertEventsFromArraysSql => """
         INSERT INTO events (event_id, event_name, prospect_id, event_time, observed_at, detected_at, data)

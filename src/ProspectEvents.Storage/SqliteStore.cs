@@ -26,6 +26,9 @@ public sealed class SqliteStore : Store
     private readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, KeptSqliteCommand>> _kept = new();
     private const int MaxKeptCommands = 256;
 
+    // Statements bound by position (SqliteStatement), kept per connection like the commands above.
+    private readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteStatement>> _statements = new();
+
     public SqliteStore(string connectionString)
     {
         var builder = new SqliteConnectionStringBuilder(connectionString);
@@ -45,8 +48,54 @@ public sealed class SqliteStore : Store
 
     private SqliteConnection Keep(SqliteConnection connection)
     {
-        _kept.Add(connection, new Dictionary<string, KeptSqliteCommand>(StringComparer.Ordinal));
+        var commands = new Dictionary<string, KeptSqliteCommand>(StringComparer.Ordinal);
+        var statements = new Dictionary<string, SqliteStatement>(StringComparer.Ordinal);
+        _kept.Add(connection, commands);
+        _statements.Add(connection, statements);
+        // SQLite closes a connection only once every statement of it is finalized: until then the file stays open.
+        connection.StateChange += (_, change) =>
+        {
+            if (change.CurrentState != System.Data.ConnectionState.Closed) return;
+            foreach (var command in commands.Values) command.Release();
+            foreach (var statement in statements.Values) statement.Dispose();
+            commands.Clear();
+            statements.Clear();
+        };
         return connection;
+    }
+
+    /// <summary>The statement for <paramref name="sql"/> on a kept connection, prepared at its first use.</summary>
+    private SqliteStatement Statement(SqliteConnection connection, string sql)
+    {
+        var statements = _statements.GetValue(connection, _ => throw new InvalidOperationException("Not a kept connection."));
+        if (!statements.TryGetValue(sql, out var kept)) statements.Add(sql, kept = new SqliteStatement(connection, sql));
+        return kept;
+    }
+
+    private static readonly string InsertStateSql =
+        $"INSERT INTO prospect_states (state_pk, prospect_id, {StateColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
+    private protected override Task AppendStatesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<StateRow> rows, CancellationToken cancellationToken)
+    {
+        var insert = Statement((SqliteConnection)connection, InsertStateSql);
+        Span<byte> id = stackalloc byte[ProspectId.ByteLength];
+        foreach (var (statePk, key, state) in rows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            key.Write(id);
+            insert.Bind(1, statePk);
+            insert.Bind(2, id);
+            insert.Bind(3, ToUnixMs(state.ObservedAt));
+            insert.Bind(4, state.FullName);
+            insert.Bind(5, state.JobTitle);
+            insert.Bind(6, state.CompanyId);
+            insert.Bind(7, state.CompanyName);
+            insert.Bind(8, state.CompanyDomain);
+            insert.Bind(9, state.JobStartDate?.ToString());
+            insert.Bind(10, state.LinkedinUrl);
+            insert.Execute();
+        }
+        return Task.CompletedTask;
     }
 
     protected override async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)

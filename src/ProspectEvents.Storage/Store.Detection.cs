@@ -135,7 +135,7 @@ public abstract partial class Store
                 foreach (var found in events) detected.Add((prospect.Key.ToBytes(), found));
             }
         }
-        await AppendStatesAsync(connection, transaction, written, cancellationToken);
+        if (written.Count > 0) await AppendStatesAsync(connection, transaction, written, cancellationToken);
         await SupersedeStatesAsync(connection, transaction, superseded, cancellationToken);
         return (stale, await InsertEventsAsync(connection, transaction, detected, detectedAt, cancellationToken), superseded.Count);
     }

@@ -35,7 +35,7 @@ public abstract partial class Store
     private long? _supersededStates;
 
     /// <summary>A state to write: its row number, the prospect and the state.</summary>
-    private readonly record struct StateRow(long StatePk, ProspectKey Key, ProspectState State);
+    private protected readonly record struct StateRow(long StatePk, ProspectKey Key, ProspectState State);
 
     /// <summary>SQL selecting the row numbers held in <paramref name="parameter"/>, bound by <see cref="RowNumbers"/>: one parameter, any count.</summary>
     protected abstract string SelectRowNumbersSql(string parameter);
@@ -67,68 +67,8 @@ public abstract partial class Store
             JobStartDate.TryParse(Text(6), out var start) ? start : null, Text(7));
     }
 
-    /// <summary>
-    /// SQL inserting states from one array parameter per column (<c>@k, @i, @a, @n, @t, @c, @cn, @cd, @s, @u</c>: row
-    /// number, id, then <see cref="StateColumns"/>), or null where the provider has no arrays.
-    /// </summary>
-    protected virtual string? InsertStatesFromArraysSql => null;
-
-    /// <summary>
-    /// Inserts states: in one statement of column arrays where the provider has them (PostgreSQL: one round trip and
-    /// ten parameters, where 25-row statements took hundreds), else <see cref="RowsPerStatement"/> rows per statement
-    /// and the remainder one by one (two statements to prepare).
-    /// </summary>
-    private async Task AppendStatesAsync(DbConnection connection, DbTransaction transaction, List<StateRow> rows, CancellationToken cancellationToken)
-    {
-        if (rows.Count == 0) return;
-        if (InsertStatesFromArraysSql is { } fromArrays)
-        {
-            await using var command = Command(connection, transaction, fromArrays);
-            AddParameter(command, "@k", rows.Select(r => r.StatePk).ToArray());
-            AddParameter(command, "@i", rows.Select(r => r.Key.ToBytes()).ToArray());
-            AddParameter(command, "@a", rows.Select(r => ToUnixMs(r.State.ObservedAt)).ToArray());
-            AddParameter(command, "@n", rows.Select(r => r.State.FullName).ToArray());
-            AddParameter(command, "@t", rows.Select(r => r.State.JobTitle).ToArray());
-            AddParameter(command, "@c", rows.Select(r => r.State.CompanyId).ToArray());
-            AddParameter(command, "@cn", rows.Select(r => r.State.CompanyName).ToArray());
-            AddParameter(command, "@cd", rows.Select(r => r.State.CompanyDomain).ToArray());
-            AddParameter(command, "@s", rows.Select(r => r.State.JobStartDate?.ToString()).ToArray());
-            AddParameter(command, "@u", rows.Select(r => r.State.LinkedinUrl).ToArray());
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return;
-        }
-        var at = 0;
-        for (; at + RowsPerStatement <= rows.Count; at += RowsPerStatement)
-            await AppendStatesAsync(connection, transaction, rows, at, RowsPerStatement, cancellationToken);
-        for (; at < rows.Count; at++) await AppendStatesAsync(connection, transaction, rows, at, 1, cancellationToken);
-    }
-
-    private async Task AppendStatesAsync(
-        DbConnection connection, DbTransaction transaction, List<StateRow> rows, int from, int count, CancellationToken cancellationToken)
-    {
-        await using var command = Command(connection, transaction, InsertStatesSql(count));
-        for (var i = 0; i < count; i++)
-        {
-            var (statePk, key, state) = rows[from + i];
-            AddParameter(command, $"@k{i}", statePk);
-            AddParameter(command, $"@i{i}", key.ToBytes());
-            AddParameter(command, $"@a{i}", ToUnixMs(state.ObservedAt));
-            AddParameter(command, $"@n{i}", state.FullName);
-            AddParameter(command, $"@t{i}", state.JobTitle);
-            AddParameter(command, $"@c{i}", state.CompanyId);
-            AddParameter(command, $"@cn{i}", state.CompanyName);
-            AddParameter(command, $"@cd{i}", state.CompanyDomain);
-            AddParameter(command, $"@s{i}", state.JobStartDate?.ToString());
-            AddParameter(command, $"@u{i}", state.LinkedinUrl);
-        }
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static readonly string?[] InsertStatesSqlByRows = new string?[MaxRowsPerStatement + 1];
-
-    private static string InsertStatesSql(int rows) => InsertStatesSqlByRows[rows] ??=
-        $"INSERT INTO prospect_states (state_pk, prospect_id, {StateColumns}) VALUES " +
-        string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@k{i}, @i{i}, @a{i}, @n{i}, @t{i}, @c{i}, @cn{i}, @cd{i}, @s{i}, @u{i})"));
+    /// <summary>Inserts states, in the way the provider does it fastest (one statement of column arrays, or one prepared statement a row).</summary>
+    private protected abstract Task AppendStatesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<StateRow> rows, CancellationToken cancellationToken);
 
     /// <summary>Lists rows replaced by newer ones, in one statement.</summary>
     private async Task SupersedeStatesAsync(DbConnection connection, DbTransaction transaction, List<long> statePks, CancellationToken cancellationToken)
