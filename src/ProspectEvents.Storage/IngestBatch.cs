@@ -17,7 +17,7 @@ public sealed class IngestBatch
     private readonly Fingerprint[] _fingerprints;
 
     // Ties (one prospect, one time) keep input order, as a stable sort would: the first is applied, the rest are stale.
-    private readonly record struct Order(ProspectKey Key, long ObservedAtMs, int Index) : IComparable<Order>
+    internal readonly record struct Order(ProspectKey Key, long ObservedAtMs, int Index) : IComparable<Order>
     {
         public int CompareTo(Order other)
         {
@@ -48,6 +48,19 @@ public sealed class IngestBatch
     }
 
     /// <summary>
+    /// What the cache settled of a batch: the stale count, the repeats with their new times (nothing else of theirs
+    /// changed), and the prospects left pending (unknown, or with an observation that is neither stale nor a repeat).
+    /// </summary>
+    internal sealed record Judgment(int Stale, List<LogTime> Repeats, List<Pending> Pending);
+
+    /// <summary>
+    /// The judgment <see cref="Store.PrepareBatchAsync"/> made, with the cache it was made against and the cache's
+    /// <see cref="ProspectCache.Version"/> then; null when none was made. It is still right when the batch is written if
+    /// no change since touched this batch's prospects (see <see cref="SharesProspectsWith"/>).
+    /// </summary>
+    internal (Judgment Judgment, ProspectCache Cache, long Version)? Prepared { get; set; }
+
+    /// <summary>
     /// States read ahead by <see cref="Store.PrepareBatchAsync"/>, by row number; null when none were. Rows are never
     /// changed once written (a changed state gets a new row), so a state read ahead is right whenever the cache still
     /// names its row when the batch is written; the rows it no longer names are simply not asked for.
@@ -57,14 +70,12 @@ public sealed class IngestBatch
     /// <summary>
     /// Walks each prospect's observations against the cache while it can: a stale one is counted, a repeat only
     /// advances the time. The first that is neither (or any of a prospect the cache does not know) leaves the
-    /// prospect and its remaining observations pending. The prospects settled here as repeats are returned with their
-    /// new times (nothing else of theirs changed); <paramref name="entries"/> is made for the pending ones' entries.
+    /// prospect and its remaining observations pending.
     /// </summary>
-    internal (int Stale, List<LogTime> Repeats, List<LogEntry> Entries, List<Pending> Pending) JudgeFromCache(ProspectCache cache)
+    internal Judgment JudgeFromCache(ProspectCache cache)
     {
         var stale = 0;
         var repeats = new List<LogTime>(_order.Length);
-        var entries = new List<LogEntry>();
         var pending = new List<Pending>();
         for (var start = 0; start < _order.Length;)
         {
@@ -80,22 +91,30 @@ public sealed class IngestBatch
             else if (current != known) repeats.Add(new LogTime(_order[start].Key, current.ObservedAtMs));
             start = end;
         }
-        return (stale, repeats, entries, pending);
+        return new Judgment(stale, repeats, pending);
     }
 
-    /// <summary>The state rows <see cref="JudgeFromCache"/> would leave pending if it ran now: known prospects that neither repeat nor are stale.</summary>
-    internal List<long> StateRowsToRead(ProspectCache cache)
+    /// <summary>The prospects of this batch, in key order: what a fold of it may have changed in the cache.</summary>
+    internal BatchKeys Keys => new(_order);
+
+    /// <summary>True when some prospect of this batch is among <paramref name="keys"/> (a merge of two sorted lists).</summary>
+    internal bool SharesProspectsWith(BatchKeys keys)
     {
-        var rows = new List<long>();
-        var stale = 0;
-        for (var start = 0; start < _order.Length;)
+        var other = keys.Order;
+        for (int i = 0, j = 0; i < _order.Length && j < other.Length;)
         {
-            var end = End(start);
-            if (cache.TryGet(_order[start].Key, out var known) && Walk(start, end, known, ref stale) is var (at, current) && at < end)
-                rows.Add(current.StatePk);
-            start = end;
+            var c = _order[i].Key.CompareTo(other[j].Key);
+            if (c == 0) return true;
+            if (c < 0) i++;
+            else j++;
         }
-        return rows;
+        return false;
+    }
+
+    /// <summary>A batch's prospects in key order, kept without its observations.</summary>
+    internal readonly struct BatchKeys(Order[] order)
+    {
+        public Order[] Order { get; } = order;
     }
 
     /// <summary>The end of the prospect's observations starting at <paramref name="start"/>.</summary>

@@ -124,6 +124,9 @@ internal sealed class ProspectCache
     /// <summary>The last log row folded in.</summary>
     public long LastSeq { get; private set; }
 
+    /// <summary>Moves on with every change of an entry (each <see cref="Set"/> and <see cref="Fold"/>).</summary>
+    public long Version { get; private set; }
+
     // Bytes of the last base, and of the rows since: compaction is due when the tail outgrows the base.
     private long _baseBytes, _tailBytes;
 
@@ -131,7 +134,11 @@ internal sealed class ProspectCache
 
     public bool TryGet(ProspectKey key, out CachedProspect prospect) => Partition(key).TryGetValue(key, out prospect);
 
-    public void Set(ProspectKey key, CachedProspect prospect) => Partition(key)[key] = prospect;
+    public void Set(ProspectKey key, CachedProspect prospect)
+    {
+        Partition(key)[key] = prospect;
+        Version++;
+    }
 
     public IEnumerable<LogEntry> Entries() => _partitions.SelectMany(p => p.Select(e => new LogEntry(e.Key, e.Value)));
 
@@ -145,7 +152,7 @@ internal sealed class ProspectCache
         for (var at = 0; at + LogEntry.Size <= entries.Length; at += LogEntry.Size)
         {
             var entry = LogEntry.Read(entries[at..]);
-            if (!timesOnly) Set(entry.Key, entry.Prospect);
+            if (!timesOnly) Partition(entry.Key)[entry.Key] = entry.Prospect;
             else Advance(entry.Key, entry.Prospect.ObservedAtMs);
         }
         for (var at = 0; at + LogTime.Size <= times.Length; at += LogTime.Size)
@@ -156,6 +163,7 @@ internal sealed class ProspectCache
         if (isBase) _baseBytes += entries.Length;
         else _tailBytes += entries.Length + times.Length;
         LastSeq = seq;
+        Version++;
     }
 
     /// <summary>Moves a known prospect's time forward (one lookup: the entry is updated where it lies).</summary>

@@ -27,18 +27,21 @@ public abstract partial class Store
                 // PostgreSQL takes a lock (a batch spans nearly every prospect bucket, so one lock is as good as many).
                 await LockAsync(connection, transaction, IngestLock, cancellationToken);
                 var cache = await SyncCacheAsync(connection, transaction, cancellationToken);
-                var (stale, repeats, entries, slow) = batch.JudgeFromCache(cache);
-                var (slowStale, inserted, superseded) = await DetectAsync(connection, transaction, batch, slow, entries, detectedAt, cancellationToken);
+                var judgment = Judge(batch, cache);
+                var entries = new List<LogEntry>(judgment.Pending.Count);
+                var (slowStale, inserted, superseded) = await DetectAsync(connection, transaction, batch, judgment.Pending, entries, detectedAt, cancellationToken);
                 await MatchEventsAsync(connection, transaction, inserted, cancellationToken);
-                var (packed, packedRepeats) = (LogEntry.Pack(entries), LogTime.Pack(repeats));
+                var (packed, packedRepeats) = (LogEntry.Pack(entries), LogTime.Pack(judgment.Repeats));
                 var seq = await AppendLogAsync(connection, transaction, BatchRow, packed, packedRepeats, cancellationToken);
-                return (new IngestCounts(batch.Count, stale + slowStale, inserted.Count), (Entries: packed, Repeats: packedRepeats), seq, superseded);
+                return (new IngestCounts(batch.Count, judgment.Stale + slowStale, inserted.Count), (Entries: packed, Repeats: packedRepeats), seq, superseded);
             }, cancellationToken);
 
             // Committed: only now may the cache move on (a rolled-back batch must leave it as the database is).
             if (_cache is { } cache && cache.LastSeq < seq)
             {
                 lock (cache.Gate) cache.Fold(seq, isBase: false, packed.Entries, packed.Repeats);
+                _recentFolds.Enqueue((cache, cache.Version, batch.Keys));
+                if (_recentFolds.Count > RecentFolds) _recentFolds.Dequeue();
             }
             _supersededStates += superseded;
             await CompactLogIfDueAsync(cancellationToken);
@@ -57,19 +60,52 @@ public abstract partial class Store
         }
     }
 
+    // This process's last folds: the cache and the version each made, and the prospects of its batch. A batch judged
+    // at an earlier version is still judged right if every change since is one of these and none holds its prospects.
+    // Used under _ingestGate only.
+    private readonly Queue<(ProspectCache Cache, long Version, IngestBatch.BatchKeys Keys)> _recentFolds = new();
+
+    // Enough for the batches written while one is prepared (IngestRun keeps two in flight).
+    private const int RecentFolds = 4;
+
     /// <summary>
-    /// Sorts and fingerprints a batch (<see cref="IngestBatch.Of"/>) and reads ahead the states it will most likely
-    /// need: those of the prospects the cache, as it is now, cannot judge. Runs beside the write of the batches
-    /// before it, so those random reads leave the write path (where they took a fifth of a steady snapshot's time).
-    /// A batch written in between may change what the cache says; <see cref="ApplyObservationsAsync"/> judges again
-    /// and reads whatever state it needs that was not read ahead.
+    /// The batch's judgment against the cache as it is now: the one made while preparing it when nothing since changed
+    /// its prospects (the rule in a steady feed, where each prospect comes once), else made again.
+    /// </summary>
+    private IngestBatch.Judgment Judge(IngestBatch batch, ProspectCache cache)
+    {
+        if (batch.Prepared is (var judgment, var judgedCache, var version) && ReferenceEquals(judgedCache, cache))
+        {
+            var next = version + 1;
+            foreach (var (foldedCache, made, keys) in _recentFolds)
+            {
+                if (!ReferenceEquals(foldedCache, cache) || made <= version) continue;
+                if (made != next || batch.SharesProspectsWith(keys)) return batch.JudgeFromCache(cache);
+                next++;
+            }
+            if (next == cache.Version + 1) return judgment;
+        }
+        return batch.JudgeFromCache(cache);
+    }
+
+    /// <summary>
+    /// Sorts and fingerprints a batch (<see cref="IngestBatch.Of"/>), judges it against the cache as it is now, and
+    /// reads ahead the states that judgment leaves pending. Runs beside the write of the batches before it, so this
+    /// work and those random reads leave the write path (where they took a fifth of a steady snapshot's time).
+    /// A batch written in between may change what the cache says of some of its prospects: then
+    /// <see cref="ApplyObservationsAsync"/> judges again and reads whatever state it needs that was not read ahead.
     /// </summary>
     public async Task<IngestBatch> PrepareBatchAsync(IReadOnlyList<Observation> observations, CancellationToken cancellationToken)
     {
         var batch = IngestBatch.Of(observations);
         if (_cache is not { } cache) return batch; // not loaded yet: the first batch loads it
-        List<long> rows;
-        lock (cache.Gate) rows = batch.StateRowsToRead(cache);
+        IngestBatch.Judgment judgment;
+        lock (cache.Gate)
+        {
+            judgment = batch.JudgeFromCache(cache);
+            batch.Prepared = (judgment, cache, cache.Version);
+        }
+        var rows = judgment.Pending.Where(p => p.Known is not null).Select(p => p.Known!.Value.StatePk).ToList();
         if (rows.Count == 0) return batch;
         try
         {

@@ -126,6 +126,30 @@ public abstract class StateRowsContract(Backend backend) : IAsyncLifetime
         Assert.Equal(1, (await ApplyAsync(later)).Events);
         Assert.Equal([("Acme", "Hooli"), ("Hooli", "Globex")], await DanasMovesAsync());
     }
+
+    [Fact]
+    public async Task ABatchPreparedBeforeAnotherProcessWroteOneOfItsProspectsIsJudgedAgainstWhatThatProcessWrote()
+    {
+        await EventsAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        var later = await PrepareAsync(Seen(Feed.Dana, "2026-11-01T00:00:00Z", "Globex"));
+        Assert.Equal(1, await EventsElsewhereAsync(Snapshot("2026-10-01T00:00:00Z", "Hooli")));
+
+        Assert.Equal(1, (await ApplyAsync(later)).Events);
+        Assert.Equal([("Acme", "Hooli"), ("Hooli", "Globex")], await DanasMovesAsync());
+    }
+
+    [Fact]
+    public async Task ABatchPreparedBeforeUnrelatedBatchesWereWrittenDetectsAsIfPreparedLast()
+    {
+        await EventsAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        var later = await PrepareAsync(Seen(Feed.Dana, "2026-11-01T00:00:00Z", "Globex"), Seen(Feed.Eli, "2026-11-01T00:00:00Z", "Initech"));
+        for (var n = 1; n <= 6; n++) await EventsAsync(Feed.Lines(Feed.Line(Feed.Id(n), "2026-10-01T00:00:00Z", "Umbrella")));
+
+        var counts = await ApplyAsync(later);
+        Assert.Equal((1L, 0L), (counts.Events, counts.Stale));
+        Assert.Equal([("Acme", "Globex")], await DanasMovesAsync());
+        Assert.Equal(0, await EventsAsync(Snapshot("2026-12-01T00:00:00Z", "Globex"))); // the cache moved on with the batch
+    }
 }
 
 public sealed class SqliteStateRowsTests() : StateRowsContract(Backend.Sqlite);
