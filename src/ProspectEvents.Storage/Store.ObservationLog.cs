@@ -68,16 +68,33 @@ public abstract partial class Store
         await using (var first = Command(connection, transaction, "SELECT kind FROM observation_log ORDER BY seq LIMIT 1"))
         await using (var reader = await first.ExecuteReaderAsync(cancellationToken))
             based = !mixed && await reader.ReadAsync(cancellationToken) && reader.GetString(0) == BaseRow;
-        // Without a usable base, start from the states (every prospect has one) and fold the log over them.
+        // Without a usable base, start from the states (every prospect has one) and fold the log over them. With one,
+        // make room for every full entry of the log: the rows since the base list the prospects first seen since, and
+        // growing a million-entry cache while loading it took a fifth of the load. Prospects listed twice make it
+        // larger than needed, twice at most (compaction keeps the rows since the base smaller than the base).
         var cache = based
-            ? new ProspectCache(await CountAsync(connection, transaction, $"SELECT COALESCE(SUM(length(entries)), 0) / {LogEntry.Size} FROM observation_log WHERE kind = '{BaseRow}'", cancellationToken))
+            ? new ProspectCache(await CountAsync(connection, transaction, $"SELECT COALESCE(SUM(length(entries)), 0) / {LogEntry.Size} FROM observation_log", cancellationToken))
             : await LoadStatesIntoCacheAsync(connection, transaction, cancellationToken);
 
+        // Read into two buffers reused row after row: a base row is a megabyte, and an array per row made the load run
+        // several full collections.
+        byte[] entries = [], repeats = [];
         await using var command = Command(connection, transaction, "SELECT seq, kind, entries, repeats FROM observation_log ORDER BY seq");
         await using var rows = await command.ExecuteReaderAsync(cancellationToken);
         while (await rows.ReadAsync(cancellationToken))
-            cache.Fold(rows.GetInt64(0), rows.GetString(1) == BaseRow, rows.GetFieldValue<byte[]>(2), rows.GetFieldValue<byte[]>(3), timesOnly: mixed);
+        {
+            cache.Fold(rows.GetInt64(0), rows.GetString(1) == BaseRow, ReadBlob(rows, 2, ref entries).Span, ReadBlob(rows, 3, ref repeats).Span, timesOnly: mixed);
+        }
         return cache;
+    }
+
+    /// <summary>A blob column's bytes, read into <paramref name="buffer"/> (replaced by a larger one when too small).</summary>
+    private static ReadOnlyMemory<byte> ReadBlob(DbDataReader reader, int ordinal, ref byte[] buffer)
+    {
+        var length = checked((int)reader.GetBytes(ordinal, 0, null, 0, 0));
+        if (buffer.Length < length) buffer = new byte[length];
+        if (reader.GetBytes(ordinal, 0, buffer, 0, length) != length) throw new InvalidDataException($"A log blob of {length} bytes read short.");
+        return buffer.AsMemory(0, length);
     }
 
     private async Task<ProspectCache> LoadStatesIntoCacheAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
