@@ -69,7 +69,7 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
     private async Task ReadAllAsync(Stream input, CancellationToken cancellationToken)
     {
         var lastProgress = TimeSpan.Zero;
-        var reader = await DecompressedAsync(PipeReader.Create(input), cancellationToken);
+        var reader = await DecompressedAsync(PipeReader.Create(input, ReadOptions), cancellationToken);
         bool? json = null;
         while (true)
         {
@@ -185,12 +185,16 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
         _events += counts.Events;
     }
 
+    // Reads of 128 KiB instead of the default 4 KiB: a 400 MB file took 100,000 reads, and one line in ten straddled
+    // two buffers and was copied out whole.
+    private static readonly StreamPipeReaderOptions ReadOptions = new(bufferSize: 128 * 1024, minimumReadSize: 32 * 1024);
+
     private static async Task<PipeReader> DecompressedAsync(PipeReader reader, CancellationToken cancellationToken)
     {
         var start = await reader.ReadAtLeastAsync(2, cancellationToken);
         var gzip = start.Buffer.Slice(0, Math.Min(2, start.Buffer.Length)).ToArray() is [0x1f, 0x8b];
         reader.AdvanceTo(start.Buffer.Start); // nothing consumed
-        return gzip ? PipeReader.Create(new GZipStream(reader.AsStream(), CompressionMode.Decompress)) : reader;
+        return gzip ? PipeReader.Create(new GZipStream(reader.AsStream(), CompressionMode.Decompress), ReadOptions) : reader;
     }
 
     private static bool IsJson(ReadOnlySequence<byte> firstLine)
