@@ -127,7 +127,7 @@ internal sealed class ProspectCache
     /// <summary>Moves on with every change of an entry (each <see cref="Set"/> and <see cref="Fold"/>).</summary>
     public long Version { get; private set; }
 
-    // Bytes of the last base, and of the rows since: compaction is due when the tail outgrows the base.
+    // Bytes of the last base, and of the rows since (see CompactionDue).
     private long _baseBytes, _tailBytes;
 
     public int Count => _partitions.Sum(p => p.Count);
@@ -181,7 +181,19 @@ internal sealed class ProspectCache
         _tailBytes = 0;
     }
 
-    public bool CompactionDue(long minimumBytes) => _tailBytes >= Math.Max(_baseBytes, minimumBytes);
+    /// <summary>
+    /// True when a base would replace at least half of the log: when the bytes it would drop (entries listed again by
+    /// later rows, repeats' times) reach <paramref name="minimumBytes"/> and the size of the base itself (one entry a
+    /// prospect). A log that lists each prospect once, as a first sight's does, is no larger than its base and is left
+    /// as it is (comparing the rows since the base with the base compacted it for nothing). A log without a base is
+    /// compacted once it holds the minimum: until then every load reads all the states.
+    /// </summary>
+    public bool CompactionDue(long minimumBytes)
+    {
+        if (_baseBytes == 0) return _tailBytes >= minimumBytes;
+        var based = (long)Count * LogEntry.Size;
+        return _baseBytes + _tailBytes - based >= Math.Max(based, minimumBytes);
+    }
 
     // Ids are hashes in practice, but need not be: mix all their bits.
     private Dictionary<ProspectKey, CachedProspect> Partition(ProspectKey key) =>

@@ -14,8 +14,8 @@ namespace ProspectEvents.Storage;
 /// of every batch (batches are serialized by <see cref="IngestLock"/>, so row order is commit order).
 /// </para>
 /// <para>
-/// When the rows since the last base outgrow it, the log is compacted: every row is replaced by a base, the whole
-/// cache in chunks. A process that meets a base it did not write reloads. A database without a base (a fresh one,
+/// When a base would halve the log (<see cref="ProspectCache.CompactionDue"/>), the log is compacted: every row is
+/// replaced by a base, the whole cache in chunks. A process that meets a base it did not write reloads. A database without a base (a fresh one,
 /// or one from before the log) or with fingerprints of another <see cref="Fingerprint.Version"/> is loaded by
 /// reading every state and folding the log's times over them.
 /// </para>
@@ -29,7 +29,7 @@ public abstract partial class Store
     private readonly SemaphoreSlim _ingestGate = new(1, 1);
     private ProspectCache? _cache;
 
-    /// <summary>Log bytes since the last base below which no compaction happens (tests lower it to compact every batch).</summary>
+    /// <summary>Log bytes a compaction must save at least (tests lower it to compact small logs).</summary>
     internal long MinimumCompactionBytes { get; set; } = 16L << 20;
 
     /// <summary>The cache, caught up with every log row committed by any process. Call under <see cref="IngestLock"/>.</summary>
@@ -71,7 +71,7 @@ public abstract partial class Store
         // Without a usable base, start from the states (every prospect has one) and fold the log over them. With one,
         // make room for every full entry of the log: the rows since the base list the prospects first seen since, and
         // growing a million-entry cache while loading it took a fifth of the load. Prospects listed twice make it
-        // larger than needed, twice at most (compaction keeps the rows since the base smaller than the base).
+        // larger than needed, twice at most (compaction keeps the log under two entries a prospect).
         var cache = based
             ? new ProspectCache(await CountAsync(connection, transaction, $"SELECT COALESCE(SUM(length(entries)), 0) / {LogEntry.Size} FROM observation_log", cancellationToken))
             : await LoadStatesIntoCacheAsync(connection, transaction, cancellationToken);
@@ -128,7 +128,7 @@ public abstract partial class Store
     }
 
     /// <summary>
-    /// Replaces the whole log by a base of the cache once the rows since the last base outgrow it. Called after a
+    /// Replaces the whole log by a base of the cache once that halves it at least. Called after a
     /// batch committed, so a failure here must not fail that batch: the cache is dropped (the next batch reloads it)
     /// and the next batch tries again.
     /// </summary>

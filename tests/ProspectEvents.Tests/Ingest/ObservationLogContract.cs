@@ -67,9 +67,10 @@ public abstract class ObservationLogContract(Backend backend) : IAsyncLifetime
     [Fact]
     public async Task ACompactedLogIsLoadedAndFollowedLikeTheRowsItReplaced()
     {
-        Server.Store.MinimumCompactionBytes = 0; // compact after every batch
-        await IngestHereAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
+        Server.Store.MinimumCompactionBytes = 0; // compact small logs too
+        await IngestHereAsync(Snapshot("2026-09-01T00:00:00Z", "Acme")); // a log without a base: compacted at once
         await IngestHereAsync(Snapshot("2026-10-01T00:00:00Z", "Acme Corp"));
+        Assert.Equal("base", await Server.SqlAsync("SELECT kind FROM observation_log ORDER BY seq LIMIT 1"));
 
         Assert.Equal((1L, 0L), await IngestElsewhereAsync(Snapshot("2026-11-01T00:00:00Z", "Globex")));
         Assert.Equal((0L, 2L), await IngestElsewhereAsync(Snapshot("2026-09-15T00:00:00Z", "Hooli")));
