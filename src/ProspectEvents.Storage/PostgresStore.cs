@@ -6,14 +6,20 @@ namespace ProspectEvents.Storage;
 /// <summary>PostgreSQL, shared by any number of server and CLI processes.</summary>
 public sealed class PostgresStore(string connectionString) : Store
 {
-    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(WithAutoPrepare(connectionString));
+    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(Tuned(connectionString));
 
-    // The hot statements (key lookup, enrollment and state upserts) repeat on every request; let Npgsql keep them
-    // prepared per connection unless the operator chose otherwise.
-    private static string WithAutoPrepare(string connectionString)
+    /// <summary>The connection string with the store's defaults for what the operator left unset.</summary>
+    private static string Tuned(string connectionString)
     {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        // The hot statements (key lookup, enrollment and state upserts) repeat on every request; let Npgsql keep them
+        // prepared per connection.
         if (builder.MaxAutoPrepare == 0) builder.MaxAutoPrepare = 64;
+        // No session state to reset when a connection goes back to the pool: the store sets none (its advisory locks
+        // are transaction-scoped), and the reset (SET SESSION AUTHORIZATION DEFAULT; RESET ALL; ...) ran at every
+        // reuse, two or three times an ingest batch and once a delivery claim.
+        if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose")) builder.NoResetOnClose = true;
         return builder.ConnectionString;
     }
 
@@ -31,6 +37,10 @@ public sealed class PostgresStore(string connectionString) : Store
     protected override string SelectRowNumbersSql(string parameter) => $"SELECT unnest({parameter}::bigint[])";
 
     protected override object RowNumbers(IReadOnlyCollection<long> rows) => rows.ToArray();
+
+    protected override string SelectTextsSql(string parameter) => $"SELECT unnest({parameter}::text[])";
+
+    protected override object Texts(IReadOnlyCollection<string> texts) => texts.ToArray();
 
     private const string InsertStatesSql = $"""
         INSERT INTO prospect_states (state_pk, prospect_id, {StateColumns})

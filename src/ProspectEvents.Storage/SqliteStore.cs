@@ -53,6 +53,8 @@ public sealed class SqliteStore : Store
         _kept.Add(connection, commands);
         _statements.Add(connection, statements);
         // SQLite closes a connection only once every statement of it is finalized: until then the file stays open.
+        // This runs once the handle is back in the pool, where another thread may take it: safe, since the bundled
+        // SQLite (e_sqlite3) is built serialized, one mutex a connection.
         connection.StateChange += (_, change) =>
         {
             if (change.CurrentState != System.Data.ConnectionState.Closed) return;
@@ -163,6 +165,20 @@ public sealed class SqliteStore : Store
     protected override string SelectRowNumbersSql(string parameter) => $"SELECT value FROM json_each({parameter})";
 
     protected override object RowNumbers(IReadOnlyCollection<long> rows) => $"[{string.Join(',', rows)}]";
+
+    protected override string SelectTextsSql(string parameter) => $"SELECT value FROM json_each({parameter})";
+
+    protected override object Texts(IReadOnlyCollection<string> texts)
+    {
+        var json = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(json))
+        {
+            writer.WriteStartArray();
+            foreach (var text in texts) writer.WriteStringValue(text);
+            writer.WriteEndArray();
+        }
+        return System.Text.Encoding.UTF8.GetString(json.WrittenSpan);
+    }
 
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };

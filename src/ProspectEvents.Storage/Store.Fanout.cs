@@ -16,12 +16,16 @@ public abstract partial class Store
     /// the enrollment subscribes to the event's type. Runs in the caller's transaction, so events and their deliveries
     /// commit together. Pass only the events this transaction inserted: one stored earlier already got its matches then.
     /// </summary>
-    private Task MatchEventsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<string> eventIds, CancellationToken cancellationToken) =>
-        ExecuteInChunksAsync(connection, transaction, _matchEventsSql ??= MatchEventsSql(NewDeliveryIdSql), MatchChunk, eventIds, (command, i, eventId) =>
-        {
-            AddParameter(command, $"@e{i}", eventId);
-            if (i == 0) AddParameter(command, "@firstDelay", (long)FirstDeliveryDelay.TotalMilliseconds);
-        }, cancellationToken);
+    private async Task MatchEventsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<string> eventIds, CancellationToken cancellationToken)
+    {
+        if (eventIds.Count == 0) return;
+        // One list parameter, whatever the count: a statement of 500 placeholders padded out took a fifth of
+        // PostgreSQL's time in a steady ingest, binding included, for batches that hold about 100 new events.
+        await using var command = Command(connection, transaction, _matchEventsSql ??= MatchEventsSql(NewDeliveryIdSql, SelectTextsSql("@events")));
+        AddParameter(command, "@events", Texts(eventIds));
+        AddParameter(command, "@firstDelay", (long)FirstDeliveryDelay.TotalMilliseconds);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     private string? _matchEventsSql;
 
@@ -31,16 +35,14 @@ public abstract partial class Store
     /// <summary>An SQL expression for a new random public delivery id, <c>msg_</c> and 24 hex.</summary>
     protected abstract string NewDeliveryIdSql { get; }
 
-    private const int MatchChunk = 500;
-
     // Candidates are the indexed enrollments of the events' prospects and the unindexed enrollments' rows of them.
     // Each candidate is checked against the live rows, which drops the stale index rows of removed prospects. The
     // unindexed rows are joined, not filtered with IN: with IN, SQLite probed each unindexed enrollment once per event
     // instead of reading its rows once (8× slower with 10,000 unindexed enrollments and 800 events).
-    private static string MatchEventsSql(string newDeliveryId) => $"""
+    private static string MatchEventsSql(string newDeliveryId, string selectEventIds) => $"""
         WITH new_events AS (
             SELECT event_id, event_name, prospect_id, detected_at FROM events
-            WHERE event_id IN ({Placeholders(MatchChunk, i => $"@e{i}")})),
+            WHERE event_id IN ({selectEventIds})),
         candidates AS (
             SELECT prospect_id, enrollment_pk FROM prospect_enrollments
             WHERE prospect_id IN (SELECT prospect_id FROM new_events)

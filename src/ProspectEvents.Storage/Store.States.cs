@@ -43,6 +43,12 @@ public abstract partial class Store
     /// <summary>The value of a <see cref="SelectRowNumbersSql"/> parameter.</summary>
     protected abstract object RowNumbers(IReadOnlyCollection<long> rows);
 
+    /// <summary>SQL selecting the texts held in <paramref name="parameter"/>, bound by <see cref="Texts"/>: one parameter, any count.</summary>
+    protected abstract string SelectTextsSql(string parameter);
+
+    /// <summary>The value of a <see cref="SelectTextsSql"/> parameter.</summary>
+    protected abstract object Texts(IReadOnlyCollection<string> texts);
+
     private Task<long> NextStatePkAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
         ScalarAsync(connection, transaction, "SELECT COALESCE(MAX(state_pk), 0) + 1 FROM prospect_states", cancellationToken);
 
