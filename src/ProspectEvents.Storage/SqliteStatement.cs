@@ -33,7 +33,8 @@ internal sealed class SqliteStatement : IDisposable
         try
         {
             var result = raw.sqlite3_step(_statement);
-            if (result != raw.SQLITE_DONE) Check(result == raw.SQLITE_ROW ? raw.SQLITE_MISUSE : result);
+            if (result == raw.SQLITE_ROW) throw new SqliteException("The statement returned rows; Execute runs statements that return none.", raw.SQLITE_MISUSE);
+            if (result != raw.SQLITE_DONE) Check(result);
         }
         finally
         {

@@ -50,7 +50,7 @@ public abstract partial class Store
         }
         catch
         {
-            _cache = null; // whatever happened, the next batch starts from what the database holds
+            DropCache(); // whatever happened, the next batch starts from what the database holds
             _supersededStates = null;
             throw;
         }
@@ -68,13 +68,22 @@ public abstract partial class Store
     // Enough for the batches written while one is prepared (IngestRun keeps two in flight).
     private const int RecentFolds = 4;
 
+    /// <summary>Forgets the cache, and the folds that name it: a million-prospect cache must not outlive its use.</summary>
+    private void DropCache()
+    {
+        _cache = null;
+        _recentFolds.Clear();
+    }
+
     /// <summary>
     /// The batch's judgment against the cache as it is now: the one made while preparing it when nothing since changed
     /// its prospects (the rule in a steady feed, where each prospect comes once), else made again.
     /// </summary>
     private IngestBatch.Judgment Judge(IngestBatch batch, ProspectCache cache)
     {
-        if (batch.Prepared is (var judgment, var judgedCache, var version) && ReferenceEquals(judgedCache, cache))
+        var prepared = batch.Prepared;
+        batch.Prepared = null; // used once; and it may name a cache since dropped
+        if (prepared is (var judgment, var judgedCache, var version) && ReferenceEquals(judgedCache, cache))
         {
             var next = version + 1;
             foreach (var (foldedCache, made, keys) in _recentFolds)

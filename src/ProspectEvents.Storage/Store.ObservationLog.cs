@@ -56,6 +56,7 @@ public abstract partial class Store
             if (caughtUp) return cache;
         }
         _supersededStates = null; // counted again once the load is committed
+        DropCache(); // before loading the new one: two caches of a million prospects would not fit the memory target
         return _cache = await LoadCacheAsync(connection, transaction, cancellationToken);
     }
 
@@ -143,7 +144,7 @@ public abstract partial class Store
         catch (Exception)
         {
             // Cancelled too: the batch before is committed and must be reported so.
-            _cache = null;
+            DropCache();
             return;
         }
         _cache?.Rebased(lastSeq); // only a committed base moves the cache on

@@ -67,7 +67,7 @@ public sealed class SqliteStatementTests : IAsyncLifetime
     public void AStatementThatReturnsRowsIsRefused()
     {
         using var select = new SqliteStatement(_connection, "SELECT 1");
-        Assert.Throws<SqliteException>(select.Execute);
+        Assert.Contains("returned rows", Assert.Throws<SqliteException>(select.Execute).Message, StringComparison.Ordinal);
     }
 
     [Fact]
