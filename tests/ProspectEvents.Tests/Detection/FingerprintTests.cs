@@ -52,6 +52,23 @@ public sealed class FingerprintTests
     }
 
     [Fact]
+    public void ATitlesHashFromTheMemoEqualsItsHashNormalizedAfreshAcrossMoreTitlesThanTheMemoHolds()
+    {
+        var before = ChangeDetector.Apply(null, Seen(title: null)).State;
+        var known = Fingerprint.Of(before);
+        // 3,000 titles three times over (met again while memoized), then 10,000 more (the memo starts over twice).
+        var titles = Enumerable.Range(0, 9_000).Select(n => $"Sr. Eng. {n % 3_000}").Concat(Enumerable.Range(3_000, 10_000).Select(n => $"Sr. Eng. {n}"));
+        foreach (var title in titles)
+        {
+            var seen = Seen(title: title);
+            var memoized = Fingerprint.Of(seen with { JobTitle = new string(title.AsSpan()) }).Title; // another string, the same text
+            // A state holding a copy of the text (neither the observation's string nor the old state's) is hashed afresh.
+            var state = before with { JobTitle = new string(title.AsSpan()) };
+            Assert.Equal(Fingerprint.Of(state, before, known, seen, Fingerprint.Of(seen)).Title, memoized);
+        }
+    }
+
+    [Fact]
     public void ATitleLongerThanTheStackBufferNormalizesLikeAnyOther()
     {
         var title = string.Join(' ', Enumerable.Repeat("Sr. VP", 100));
