@@ -15,9 +15,9 @@ namespace ProspectEvents.Storage;
 /// </para>
 /// <para>
 /// When a base would halve the log (<see cref="ProspectCache.CompactionDue"/>), the log is compacted: every row is
-/// replaced by a base, the whole cache in chunks. A process that meets a base it did not write reloads. A database without a base (a fresh one,
-/// or one from before the log) or with fingerprints of another <see cref="Fingerprint.Version"/> is loaded by
-/// reading every state and folding the log's times over them.
+/// replaced by a base, the whole cache in chunks. A process that meets a base it did not write reloads. A database
+/// without a base (a fresh one, or one from before the log) or with fingerprints of another
+/// <see cref="Fingerprint.Version"/> is loaded by reading every state and folding the log's times over them.
 /// </para>
 /// </summary>
 public abstract partial class Store
@@ -42,6 +42,7 @@ public abstract partial class Store
             AddParameter(command, "@last", cache.LastSeq);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var caughtUp = true;
+            byte[] entryBuffer = [], repeatBuffer = [];
             while (await reader.ReadAsync(cancellationToken))
             {
                 // A base (another process compacted) or a row of another fingerprint version: reload instead.
@@ -50,8 +51,8 @@ public abstract partial class Store
                     caughtUp = false;
                     break;
                 }
-                var (seq, entries, repeats) = (reader.GetInt64(0), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4));
-                lock (cache.Gate) cache.Fold(seq, isBase: false, entries, repeats);
+                var (seq, entries, repeats) = (reader.GetInt64(0), ReadBlob(reader, 3, ref entryBuffer), ReadBlob(reader, 4, ref repeatBuffer));
+                lock (cache.Gate) cache.Fold(seq, isBase: false, entries.Span, repeats.Span);
             }
             if (caughtUp) return cache;
         }
