@@ -188,7 +188,8 @@ public abstract partial class Store
     private const int MaxRowsPerStatement = 25;
 
     /// <summary>
-    /// State and event rows written per statement: many saves PostgreSQL round trips. SQLite overrides it: it binds
+    /// Event and delivery-attempt rows written per statement (states have a statement of their own per provider,
+    /// <see cref="AppendStatesAsync"/>): many saves PostgreSQL round trips. SQLite overrides it: it binds
     /// each named parameter by scanning the statement's names, so a statement's binding cost grows with the square of
     /// its size.
     /// </summary>
