@@ -1,36 +1,62 @@
+using System.Globalization;
+
 namespace ProspectEvents.Detection;
 
 /// <summary>
-/// Normal forms of employer names and domains, so that "Acme" and "Acme, Inc." or "https://www.Acme.com/about"
-/// and "acme.com" name the same employer.
+/// Normal forms of employer names and domains, so that "The Acme Company" and "ACME, Inc." or
+/// "https://www.Acme.com/about" and "acme.com" name the same employer.
 /// </summary>
 public static class CompanyNormalizer
 {
-    // Legal-form words dropped from the end of a name (repeatedly: "Acme Pty Ltd" -> "acme").
-    private static readonly HashSet<string> LegalSuffixes = new(StringComparer.Ordinal)
-    {
-        "inc", "incorporated", "llc", "ltd", "limited", "gmbh", "corp", "corporation", "co", "company", "plc",
-        "sa", "ag", "bv", "nv", "srl", "sarl", "spa", "pty", "pte", "lp", "llp", "oy", "ab", "kk", "kg", "sas", "sl",
-    };
+    /// <summary>Legal forms (<c>Terms/legal-forms.txt</c>) in their word form, by their last word, longest first.</summary>
+    private static readonly Dictionary<string, string[]>.AlternateLookup<ReadOnlySpan<char>> LegalForms = Terms.Lines("legal-forms.txt")
+        .Select(form => NormalForm.With(form, static (folded, destination) => NormalForm.Words(folded, destination), static words => new string(words)))
+        .Distinct(StringComparer.Ordinal)
+        .GroupBy(form => form[(form.LastIndexOf(' ') + 1)..], StringComparer.Ordinal)
+        .ToDictionary(group => group.Key, group => group.OrderByDescending(form => form.Length).ToArray(), StringComparer.Ordinal)
+        .GetAlternateLookup<ReadOnlySpan<char>>();
 
-    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> LegalSuffixLookup = LegalSuffixes.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly IdnMapping Idn = new();
 
-    /// <summary>Lowercase words without punctuation or legal suffixes; null when nothing is left.</summary>
+    /// <summary>Lowercase words without a leading "the", "and" ("&amp;", "+") or trailing legal forms; null when nothing is left.</summary>
     public static string? Name(string? name) => NormalForm.ToString(name, Name);
 
     /// <inheritdoc cref="Name(string?)"/>
     public static int Name(ReadOnlySpan<char> name, Span<char> destination)
     {
-        var length = NormalForm.Words(name, destination, null);
-        for (var space = destination[..length].LastIndexOf(' '); space > 0; space = destination[..length].LastIndexOf(' '))
+        var words = destination[..NormalForm.Words(name, destination)];
+        var length = 0;
+        // Copies each word down over the dropped ones; "and" is dropped anywhere, "the" only in front.
+        foreach (var range in words.Split(' '))
         {
-            if (!LegalSuffixLookup.Contains(destination[(space + 1)..length])) break;
-            length = space;
+            var word = words[range];
+            if (word.SequenceEqual("and") || (length == 0 && word.SequenceEqual("the") && range.End.Value < words.Length)) continue;
+            if (length > 0) destination[length++] = ' ';
+            word.CopyTo(destination[length..]);
+            length += word.Length;
         }
+        while (StripLegalForm(destination, ref length)) { }
         return length;
     }
 
-    /// <summary>The bare host: no scheme, <c>www.</c>, port, path or case; null when nothing is left.</summary>
+    /// <summary>Drops the longest legal form that ends the name, unless it is the whole name.</summary>
+    private static bool StripLegalForm(Span<char> name, ref int length)
+    {
+        var last = name[..length].LastIndexOf(' ');
+        if (last < 0 || !LegalForms.TryGetValue(name[(last + 1)..length], out var forms)) return false;
+        foreach (var form in forms)
+        {
+            var start = length - form.Length;
+            if (start > 0 && name[start - 1] == ' ' && name[start..length].SequenceEqual(form))
+            {
+                length = start - 1;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The bare host: no scheme, user, <c>www.</c>, port, path or case, IDN labels in Unicode; null when nothing is left.</summary>
     public static string? Domain(string? domain) => NormalForm.ToString(domain, Domain);
 
     /// <inheritdoc cref="Domain(string?)"/>
@@ -43,10 +69,29 @@ public static class CompanyNormalizer
         if (scheme >= 0) host = host[(scheme + 3)..];
         var end = host.IndexOfAny(['/', '?', '#', ':']);
         if (end >= 0) host = host[..end];
-        host = host.TrimEnd('.');
-        if (host.StartsWith("www.", StringComparison.Ordinal)) host = host[4..];
+        host = host[(host.LastIndexOf('@') + 1)..]; // "info@acme.com" names the domain too
+        host = host.TrimEnd('.').Trim();
+        while (host.StartsWith("www.", StringComparison.Ordinal)) host = host[4..].TrimStart();
+        if (host.Contains("xn--", StringComparison.Ordinal)) return Unicode(host, destination);
         host.CopyTo(destination);
         return host.Length;
+    }
+
+    // "xn--bcher-kva.de" is "bücher.de" as the folded text has it; a label that is no valid punycode stays as written.
+    private static int Unicode(ReadOnlySpan<char> host, Span<char> destination)
+    {
+        string unicode;
+        try
+        {
+            unicode = TextFold.Fold(Idn.GetUnicode(host.ToString())).ToLowerInvariant();
+        }
+        catch (ArgumentException)
+        {
+            unicode = host.ToString();
+        }
+        if (unicode.Length > destination.Length) unicode = host.ToString();
+        unicode.CopyTo(destination);
+        return unicode.Length;
     }
 
     /// <summary>A company id without case or surrounding spaces; null when blank.</summary>

@@ -15,7 +15,7 @@ namespace ProspectEvents.Detection;
 public readonly record struct Fingerprint(uint CompanyId, uint Domain, uint Name, uint Title, uint FullName, uint LinkedinUrl, int StartDate)
 {
     /// <summary>Bump when a normalizer changes: stored fingerprints of another version are recomputed from the states.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>Bytes of <see cref="Write"/>.</summary>
     public const int Size = 7 * sizeof(uint);

@@ -1,9 +1,12 @@
 using System.Buffers;
+using System.Globalization;
+using System.Text;
 
 namespace ProspectEvents.Detection;
 
-/// <summary>Writes the normal form of <paramref name="text"/> at the start of <paramref name="destination"/>; returns its length (0: nothing left).</summary>
-/// <remarks><paramref name="destination"/> holds at least <see cref="NormalForm.BufferLength"/>(text.Length) characters.</remarks>
+/// <summary>Writes the normal form of the folded <paramref name="text"/> at the start of <paramref name="destination"/>; returns its length (0: nothing left).</summary>
+/// <remarks>Called through <see cref="NormalForm"/>, which folds the text (<see cref="TextFold"/>) and sizes
+/// <paramref name="destination"/> to <see cref="NormalForm.BufferLength"/> of the folded text's length.</remarks>
 public delegate int Normalizer(ReadOnlySpan<char> text, Span<char> destination);
 
 /// <summary>
@@ -14,22 +17,42 @@ public static class NormalForm
 {
     private const int StackChars = 1024;
 
-    /// <summary>Room for any normal form of a text of <paramref name="textLength"/> characters and its lowercase copy
-    /// (an abbreviation expands at most ninefold: "qa" is "quality assurance").</summary>
-    public static int BufferLength(int textLength) => 10 * textLength + 8;
+    private static readonly Dictionary<char, string> LatinLetters =
+        Terms.Pairs("latin-letters.tsv").ToDictionary(pair => pair.Key[0], pair => pair.Value);
+
+    /// <summary>Room for any normal form of a folded text of <paramref name="textLength"/> characters (an expanded
+    /// abbreviation is longer than its text, eleven times at most: "it" is "information technology").</summary>
+    public static int BufferLength(int textLength) => 12 * textLength + 16;
+
+    /// <summary>Room for the <see cref="Words"/> of a folded text of <paramref name="textLength"/> characters ("&amp;" is " and ").</summary>
+    public static int WordsLength(int textLength) => 5 * textLength + 8;
 
     public static string? ToString(string? text, Normalizer normalizer) =>
         text is null ? null : With(text, normalizer, static normal => normal.IsEmpty ? null : new string(normal));
 
     public static T With<T>(ReadOnlySpan<char> text, Normalizer normalizer, Func<ReadOnlySpan<char>, T> use)
     {
-        var length = BufferLength(text.Length);
+        if (!TextFold.IsNeeded(text)) return Normalized(text, normalizer, use);
+        var folded = ArrayPool<char>.Shared.Rent(TextFold.MaxExpansion * text.Length);
+        try
+        {
+            return Normalized(folded.AsSpan(0, TextFold.Fold(text, folded)), normalizer, use);
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(folded);
+        }
+    }
+
+    private static T Normalized<T>(ReadOnlySpan<char> folded, Normalizer normalizer, Func<ReadOnlySpan<char>, T> use)
+    {
+        var length = BufferLength(folded.Length);
         char[]? rented = null;
         // Sized to the text: the runtime zeroes a stack buffer, and most texts need a tenth of the limit.
         var buffer = length <= StackChars ? stackalloc char[length] : rented = ArrayPool<char>.Shared.Rent(length);
         try
         {
-            return use(buffer[..normalizer(text, buffer[..length])]);
+            return use(buffer[..normalizer(folded, buffer[..length])]);
         }
         finally
         {
@@ -38,51 +61,81 @@ public static class NormalForm
     }
 
     /// <summary>
-    /// The lowercase words of <paramref name="text"/>, one space apart: dots and apostrophes vanish ("L.L.C." is "llc",
-    /// "O'Neil" is "oneil"), "&amp;" is the word "and", any other punctuation separates words. Each word found in
-    /// <paramref name="expansions"/> is replaced by its expansion. The lowercase copy of the text is kept at the end of
-    /// <paramref name="destination"/>, which the words, at most nine times as long, never reach before reading it.
+    /// The lowercase words of the folded <paramref name="text"/>, one space apart, into <paramref name="destination"/>
+    /// (<see cref="WordsLength"/>). Dots and apostrophes vanish ("L.L.C." is "llc", "O'Neil" is "oneil"); "&amp;", and a
+    /// "+" that is not the end of a word ("C++"), are the word "and"; diacritics of Latin, Greek and Cyrillic letters are
+    /// dropped ("é" is "e", "ß" is "ss"), those of other scripts kept as part of their letters; anything else separates
+    /// words. With <paramref name="stopAtDecoration"/>, a "|" or "@" after the first word ends the text ("CFO | Speaker").
     /// </summary>
-    internal static int Words(ReadOnlySpan<char> text, Span<char> destination, Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>>? expansions)
+    public static int Words(ReadOnlySpan<char> text, Span<char> destination, bool stopAtDecoration = false)
     {
-        var lower = destination[^text.Length..];
-        text.ToLowerInvariant(lower);
         var length = 0;
-        var word = -1; // start of the word being written
-        foreach (var c in lower)
+        var inWord = false;
+        var dropsMarks = false; // the last letter written is Latin, Greek or Cyrillic: its combining marks are diacritics
+        for (var i = 0; i < text.Length;)
         {
-            if (char.IsLetterOrDigit(c))
+            var c = text[i];
+            if (c < 0x80)
             {
-                if (word < 0) word = Begin(destination, ref length);
-                destination[length++] = c;
+                i++;
+                if (char.IsAsciiLetterOrDigit(c))
+                {
+                    Begin(destination, ref length, ref inWord);
+                    destination[length++] = char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : c;
+                    dropsMarks = true;
+                }
+                else if (c is '.' or '\'' or '`') continue;
+                else if (c is '+' or '#' && inWord && (c == '#' || i == text.Length || !char.IsLetterOrDigit(text[i]))) destination[length++] = c;
+                else if (c is '&' or '+')
+                {
+                    inWord = false;
+                    Begin(destination, ref length, ref inWord);
+                    "and".CopyTo(destination[length..]);
+                    length += 3;
+                    inWord = false;
+                }
+                else if (stopAtDecoration && c is '|' or '@' && length > 0) return length;
+                else inWord = false;
+                continue;
             }
-            else if (c is not ('.' or '\'' or '’'))
+
+            Rune.DecodeFromUtf16(text[i..], out var rune, out var consumed);
+            i += consumed;
+            if (rune.Value is '’' or '‘' or 'ʼ' or 'ʻ' or '´') continue;
+            if (stopAtDecoration && rune.Value == '¦' && length > 0) return length;
+            switch (Rune.GetUnicodeCategory(rune))
             {
-                End(destination, ref length, ref word, expansions);
-                if (c != '&') continue;
-                word = Begin(destination, ref length);
-                "and".CopyTo(destination[length..]);
-                length += 3;
-                End(destination, ref length, ref word, expansions);
+                case UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
+                    or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter
+                    or UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber:
+                    Begin(destination, ref length, ref inWord);
+                    var lower = Rune.ToLowerInvariant(rune);
+                    if (lower.IsBmp && LatinLetters.TryGetValue((char)lower.Value, out var spelled))
+                    {
+                        spelled.CopyTo(destination[length..]);
+                        length += spelled.Length;
+                    }
+                    else length += lower.EncodeToUtf16(destination[length..]);
+                    dropsMarks = IsLatinGreekOrCyrillic(rune.Value);
+                    break;
+                case UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark:
+                    if (inWord && !dropsMarks) length += rune.EncodeToUtf16(destination[length..]);
+                    break;
+                default:
+                    inWord = false;
+                    break;
             }
         }
-        End(destination, ref length, ref word, expansions);
         return length;
     }
 
-    private static int Begin(Span<char> destination, ref int length)
+    private static void Begin(Span<char> destination, ref int length, ref bool inWord)
     {
+        if (inWord) return;
         if (length > 0) destination[length++] = ' ';
-        return length;
+        inWord = true;
     }
 
-    private static void End(Span<char> destination, ref int length, ref int word, Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>>? expansions)
-    {
-        if (word >= 0 && expansions is { } lookup && lookup.TryGetValue(destination[word..length], out var expanded))
-        {
-            expanded.CopyTo(destination[word..]);
-            length = word + expanded.Length;
-        }
-        word = -1;
-    }
+    private static bool IsLatinGreekOrCyrillic(int codePoint) =>
+        codePoint < 0x0530 || codePoint is (>= 0x1D00 and < 0x2000) or (>= 0x2C60 and < 0x2C80) or (>= 0xA720 and < 0xA800) or (>= 0xAB30 and < 0xAB70);
 }

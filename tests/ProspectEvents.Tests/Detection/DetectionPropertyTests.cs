@@ -6,8 +6,6 @@ namespace ProspectEvents.Tests.Detection;
 public sealed class DetectionPropertyTests
 {
     private const string Dana = "20ae6cbf564ee683e66685e429844a5ff8ffc30f";
-    private static readonly string?[] Companies = ["Acme", "Acme, Inc.", "ACME", "Globex", "Globex Corp.", "Initech", null, ""];
-    private static readonly string?[] Titles = ["VP Sales", "Vice President, Sales", "V.P. Sales", "CEO", "Chief Executive Officer", "Sr. Eng.", null, ""];
 
     /// <summary>Snapshots a day apart, oldest first; some days repeat a line (duplicates) and some have two lines.</summary>
     private static List<Observation> Feed(Random random, int snapshots)
@@ -16,8 +14,8 @@ public sealed class DetectionPropertyTests
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
         for (var day = 0; day < snapshots; day++)
         {
-            var observation = new Observation(Dana, start.AddDays(day), "Dana Levi", Titles[random.Next(Titles.Length)],
-                CompanyName: Companies[random.Next(Companies.Length)],
+            var observation = new Observation(Dana, start.AddDays(day), "Dana Levi", Variants.Titles[random.Next(Variants.Titles.Length)],
+                CompanyName: Variants.Companies[random.Next(Variants.Companies.Length)],
                 JobStartDate: random.Next(4) == 0 ? new JobStartDate(2025, 12, 1 + random.Next(28)) : null);
             feed.Add(observation);
             if (random.Next(5) == 0) feed.Add(observation); // a duplicate line in the same snapshot
@@ -72,8 +70,9 @@ public sealed class DetectionPropertyTests
     public void CosmeticVariantsAloneNeverMakeAnEvent(int seed)
     {
         var random = new Random(seed);
-        string?[] acme = ["Acme", "Acme, Inc.", "ACME", " acme ", null, ""];
-        string?[] vp = ["VP Sales", "Vice President, Sales", "V.P. Sales", "vp  sales", null, ""];
+        string?[] acme = ["Acme", "Acme, Inc.", "ACME", " acme ", "The Acme Company", "Acme &amp; Co.", "\uFF21\uFF23\uFF2D\uFF25", "Acme\u200B GmbH", null, ""];
+        string?[] vp = ["VP Sales", "Vice President, Sales", "V.P. Sales", "vp  sales", "Vice President of Sales", "Sales VP", "VP, Sales @ Acme",
+            "VP Sales | Hiring!", "Vice\u00A0President \u2013 Sales (she/her)", "\U0001F680 VP Sales", null, ""];
         var feed = Enumerable.Range(0, 40).Select(day => new Observation(Dana, DateTimeOffset.UnixEpoch.AddDays(day),
             JobTitle: vp[random.Next(vp.Length)], CompanyName: acme[random.Next(acme.Length)]));
 

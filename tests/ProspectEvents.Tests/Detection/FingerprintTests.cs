@@ -71,14 +71,15 @@ public sealed class FingerprintTests
     [Fact]
     public void ATitleLongerThanTheStackBufferNormalizesLikeAnyOther()
     {
-        var title = string.Join(' ', Enumerable.Repeat("Sr. VP", 100));
-        Assert.Equal(string.Join(' ', Enumerable.Repeat("senior vice president", 100)), TitleNormalizer.Normalize(title));
+        var title = string.Join(", ", Enumerable.Repeat("Sr. VP", 100)) + " of Sales";
+        Assert.True(NormalForm.BufferLength(title.Length) > 1024);
+        Assert.Equal("president sales senior vice", TitleNormalizer.Normalize(title));
     }
 
     private static readonly string?[] CompanyIds = [null, "", "8adce3ca1cef0c986b22310e369a0793", "8ADCE3CA1CEF0C986B22310E369A0793", "1bdce3ca1cef0c986b22310e369a0793"];
-    private static readonly string?[] Companies = [null, "", " ", "Acme", "Acme, Inc.", "ACME", "Globex", "Globex Corp.", "A.C.M.E."];
-    private static readonly string?[] Domains = [null, "", "acme.com", "https://www.ACME.com/x", "globex.com"];
-    private static readonly string?[] Titles = [null, "", "VP Sales", "Vice President, Sales", "V.P. Sales", "CEO", "Chief Executive Officer", "Sr. Eng."];
+    private static readonly string?[] Companies = [" ", "A.C.M.E.", .. Variants.Companies];
+    private static readonly string?[] Domains = [null, "", "acme.com", "https://www.ACME.com/x", "info@acme.com", "globex.com", "bücher.de", "xn--bcher-kva.de"];
+    private static readonly string?[] Titles = ["V.P. Sales", .. Variants.Titles];
     private static readonly string?[] Names = [null, "", "Dana Levi", "Dana  Levi"];
     private static readonly JobStartDate?[] Starts = [null, new JobStartDate(2024, 3, 15), new JobStartDate(2024, 3, null)];
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using ProspectEvents.Detection;
 using ProspectEvents.Server.Ingest;
 using ProspectEvents.Storage;
+using ProspectEvents.Tests.Detection;
 using ProspectEvents.Tests.Infrastructure;
 
 namespace ProspectEvents.Tests.Ingest;
@@ -28,9 +29,6 @@ public abstract class IngestPipelineContract(Backend backend) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _store.DisposeAsync();
 
-    private static readonly string?[] Companies = ["Acme", "Acme, Inc.", "ACME", "Globex", "Globex Corp.", "Initech", null, ""];
-    private static readonly string?[] Titles = ["VP Sales", "Vice President, Sales", "CEO", "Chief Executive Officer", "Sr. Eng.", null, ""];
-
     /// <summary>Daily snapshots of a few prospects in random line order, with duplicates and lines a few days late.</summary>
     private static List<Observation> RandomFeed(Random random, int prospects, int days)
     {
@@ -41,8 +39,8 @@ public abstract class IngestPipelineContract(Backend backend) : IAsyncLifetime
             var snapshot = new List<Observation>();
             foreach (var n in Enumerable.Range(0, prospects).Where(_ => random.Next(4) != 0))
             {
-                var observation = new Observation(Feed.Id(n), start.AddDays(day), "Dana Levi", Titles[random.Next(Titles.Length)],
-                    CompanyName: Companies[random.Next(Companies.Length)]);
+                var observation = new Observation(Feed.Id(n), start.AddDays(day), "Dana Levi", Variants.Titles[random.Next(Variants.Titles.Length)],
+                    CompanyName: Variants.Companies[random.Next(Variants.Companies.Length)]);
                 snapshot.Add(observation);
                 if (random.Next(8) == 0) snapshot.Add(observation);
                 if (random.Next(10) == 0) snapshot.Add(observation with { ObservedAt = start.AddDays(day - 1 - random.Next(3)), CompanyName = "Hooli" });

@@ -1,3 +1,5 @@
+using System.Globalization;
+using ProspectEvents.Detection;
 using ProspectEvents.Tests.Infrastructure;
 
 namespace ProspectEvents.Tests.Ingest;
@@ -98,6 +100,34 @@ public abstract class ObservationLogContract(Backend backend) : IAsyncLifetime
 
         Assert.Equal((0L, 2L), await IngestElsewhereAsync(Snapshot("2026-10-01T00:00:00Z", "Globex")));
         Assert.Equal((1L, 0L), await IngestElsewhereAsync(Snapshot("2026-12-01T00:00:00Z", "Globex")));
+    }
+
+    /// <summary>
+    /// A database written under older normalizing rules (an older fingerprint version) is upgraded in place: fed the
+    /// same jobs again, restated as profiles restate them, it finds nothing, and a real change is still found.
+    /// </summary>
+    [Fact]
+    public async Task ADatabaseOfOlderRulesFedTheSameJobsRestatedYieldsNoEvents()
+    {
+        (string Company, string Title, string Restated, string RestatedTitle)[] jobs =
+        [
+            ("Societe Generale", "Vice President of Sales", "Société Générale", "Vice President, Sales"),
+            ("The Walt Disney Company", "Sales VP", "Walt Disney Company", "VP Sales"),
+            ("Acme", "Co-Founder", "ACME GmbH & Co. KG", "Cofounder"),
+            ("Globex", "Sales & Marketing Manager", "Globex", "Sales &amp; Marketing Manager"),
+            ("Initech", "Data Scientist", "Initech", "\uFF24ata Scientist"),
+            ("Hooli", "Software Engineer", "Hooli", "Software Engineer @ Hooli | Hiring!"),
+        ];
+        string SnapshotOf(string observedAt, bool restated) => Feed.Lines([.. jobs.Select((job, n) =>
+            Feed.Line(Feed.Id(n), observedAt, restated ? job.Restated : job.Company, restated ? job.RestatedTitle : job.Title))]);
+        await IngestHereAsync(SnapshotOf("2026-09-01T00:00:00Z", restated: false));
+        await Server.SqlAsync($"UPDATE observation_log SET fingerprint_version = {Fingerprint.Version - 1}");
+
+        Assert.Equal((0L, 0L), await IngestElsewhereAsync(SnapshotOf("2026-10-01T00:00:00Z", restated: false)));
+        Assert.Equal((0L, 0L), await IngestElsewhereAsync(SnapshotOf("2026-11-01T00:00:00Z", restated: true)));
+        Assert.Equal(Fingerprint.Version,
+            Convert.ToInt32(await Server.SqlAsync("SELECT fingerprint_version FROM observation_log ORDER BY seq DESC LIMIT 1"), CultureInfo.InvariantCulture));
+        Assert.Equal((1L, 0L), await IngestElsewhereAsync(Feed.Lines(Feed.Line(Feed.Id(0), "2026-12-01T00:00:00Z", "Société Générale", "Director of Sales"))));
     }
 
     [Fact]
