@@ -41,4 +41,7 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Error, "Gave up recording an attempt of delivery {DeliveryId} (event {EventId}); it is sent again when its lease ends")]
     public static partial void DeliveryRecordDropped(ILogger logger, string deliveryId, string eventId);
+
+    [LoggerMessage(14, LogLevel.Warning, "HTTP {Method} {Path} was refused for the client's fault: {Problem} (correlation {CorrelationId})")]
+    public static partial void ClientFault(ILogger logger, string method, string path, string problem, string correlationId);
 }

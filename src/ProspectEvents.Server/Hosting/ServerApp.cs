@@ -32,7 +32,12 @@ public static class ServerApp
 
         var app = builder.Build();
         app.UseMiddleware<CorrelationMiddleware>();
-        app.UseExceptionHandler(errors => errors.Run(WriteUnhandledError));
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = WriteUnhandledError,
+            // What Kestrel found wrong with a request (a stalled or cut-off body) is the client's doing, not a bug of ours.
+            SuppressDiagnosticsCallback = context => IsClientFault(context.Exception, context.HttpContext),
+        });
         app.MapHealth();
         app.MapEnrollments();
         app.MapEvents();
@@ -55,14 +60,15 @@ public static class ServerApp
             .Validate(o => o.DisableAfter > TimeSpan.Zero, "Webhooks:DisableAfter must be positive, e.g. 5.00:00:00.")
             .Validate(o => o.Concurrency > 0, "Webhooks:Concurrency must be positive.")
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp => CreateStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IOptions<WebhookOptions>>().Value));
+        builder.Services.AddSingleton(sp => CreateStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IOptions<WebhookOptions>>().Value,
+            sp.GetRequiredService<ILogger<Store>>()));
         return builder;
     }
 
     /// <summary>The store, told when the deliveries of the events it writes (ingest, the anniversary sweep) are first due.</summary>
-    public static Store CreateStore(StorageOptions storage, WebhookOptions webhooks)
+    public static Store CreateStore(StorageOptions storage, WebhookOptions webhooks, ILogger? logger = null)
     {
-        var store = Store.Create(storage);
+        var store = Store.Create(storage, logger);
         store.FirstDeliveryDelay = webhooks.Schedule.Delays[0];
         return store;
     }
@@ -70,7 +76,8 @@ public static class ServerApp
     public static WebApplicationBuilder AddPartnerApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<RateLimitingOptions>().BindConfiguration(RateLimitingOptions.Section)
-            .Validate(o => o.PermitsPerWindow > 0 && o.Window > TimeSpan.Zero, "RateLimiting:PermitsPerWindow and RateLimiting:Window must be positive.")
+            .Validate(o => o.PermitsPerWindow > 0 && o.FailedAuthPermitsPerWindow > 0 && o.Window > TimeSpan.Zero,
+                "RateLimiting:PermitsPerWindow, RateLimiting:FailedAuthPermitsPerWindow and RateLimiting:Window must be positive.")
             .ValidateOnStart();
         builder.Services.AddSingleton<KeyRateLimiter>();
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -129,11 +136,21 @@ public static class ServerApp
         Log.DefaultPartnerCreated(logger, key.PartnerId);
     }
 
+    private static bool IsClientFault(Exception error, HttpContext http) =>
+        error is BadHttpRequestException || (error is OperationCanceledException && http.RequestAborted.IsCancellationRequested);
+
     private static async Task WriteUnhandledError(HttpContext http)
     {
         var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
-        if (error is not null) Log.UnhandledError(http.RequestServices.GetRequiredService<ILogger<CorrelationMiddleware>>(), error, http.CorrelationId());
+        var logger = http.RequestServices.GetRequiredService<ILogger<CorrelationMiddleware>>();
         http.Response.Headers[CorrelationMiddleware.Header] = http.CorrelationId(); // the exception handler cleared the headers
+        if (error is not null && IsClientFault(error, http))
+        {
+            Log.ClientFault(logger, http.Request.Method, http.Request.Path, error.Message, http.CorrelationId());
+            if (error is BadHttpRequestException bad) await ApiError.FromBadRequest(bad).ExecuteAsync(http);
+            return;
+        }
+        if (error is not null) Log.UnhandledError(logger, error, http.CorrelationId());
         await TypedResults.Json(new ErrorBody("Internal server error; quote the correlation id when reporting it.", http.CorrelationId()),
             statusCode: StatusCodes.Status500InternalServerError).ExecuteAsync(http);
     }

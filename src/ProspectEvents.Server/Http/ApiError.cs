@@ -44,7 +44,15 @@ public sealed class ApiError : IResult, IEndpointMetadataProvider
     public static ApiError Forbidden(string detail) => new(StatusCodes.Status403Forbidden, detail, null);
     public static ApiError NotFound(string detail) => new(StatusCodes.Status404NotFound, detail, null);
     public static ApiError Conflict(string detail) => new(StatusCodes.Status409Conflict, detail, null);
-    public static ApiError TooLarge(string detail) => new(StatusCodes.Status413PayloadTooLarge, detail, null);
+    public static ApiError BodyTooLarge() => new(StatusCodes.Status413PayloadTooLarge, $"Request body is larger than {RequestBody.MaxBytes / 1024} KiB.", null);
+    /// <summary>What Kestrel found wrong with the request itself (a body too large, stalled or cut off), with its own status.</summary>
+    public static ApiError FromBadRequest(BadHttpRequestException exception) => exception.StatusCode switch
+    {
+        StatusCodes.Status413PayloadTooLarge => BodyTooLarge(),
+        StatusCodes.Status408RequestTimeout => new(StatusCodes.Status408RequestTimeout, "The request body did not arrive in time.", null),
+        var status => new(status, $"Bad request: {exception.Message}", null),
+    };
+
     public static ApiError TooManyRequests(int retryAfterSeconds) =>
         new(StatusCodes.Status429TooManyRequests, $"Rate limit exceeded: retry in {retryAfterSeconds} s.", null) { RetryAfterSeconds = retryAfterSeconds };
 
@@ -59,7 +67,7 @@ public sealed class ApiError : IResult, IEndpointMetadataProvider
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)
     {
         builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status422UnprocessableEntity, typeof(HttpValidationError), ["application/json"]));
-        foreach (var status in new[] { 400, 401, 403, 404, 409, 413, 429 })
+        foreach (var status in new[] { 400, 401, 403, 404, 408, 409, 413, 429 })
             builder.Metadata.Add(new ProducesResponseTypeMetadata(status, typeof(ErrorBody), ["application/json"]));
     }
 }

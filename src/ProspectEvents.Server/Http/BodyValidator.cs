@@ -40,6 +40,7 @@ public sealed class BodyValidator
         if (!Required(name, out var value)) return null;
         if (value.ValueKind != JsonValueKind.String) return Fail<string>([name], "Input should be a valid string", "string_type", value);
         var text = value.GetString()!;
+        if (HasControlCharacter(text)) return Fail<string>([name], ControlCharacterMessage, "string_pattern_mismatch", value);
         if (text.Length < minLength) return Fail<string>([name], $"String should have at least {minLength} character{Plural(minLength)}", "string_too_short", value);
         if (text.Length > maxLength) return Fail<string>([name], $"String should have at most {maxLength} character{Plural(maxLength)}", "string_too_long", value);
         return text;
@@ -72,6 +73,11 @@ public sealed class BodyValidator
                 Problem([name, index], problem.Msg, problem.Type, element);
                 ok = false;
             }
+            else if (HasControlCharacter(element.GetString()!))
+            {
+                Problem([name, index], ControlCharacterMessage, "string_pattern_mismatch", element);
+                ok = false;
+            }
             else
             {
                 items.Add(element.GetString()!);
@@ -101,8 +107,19 @@ public sealed class BodyValidator
     {
         _known.Add(name);
         if (!IsObject || !_body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
-        return value.ValueKind == JsonValueKind.String ? value.GetString() : Fail<string>([name], "Input should be a valid string", "string_type", value);
+        if (value.ValueKind != JsonValueKind.String) return Fail<string>([name], "Input should be a valid string", "string_type", value);
+        var text = value.GetString()!;
+        return HasControlCharacter(text) ? Fail<string>([name], ControlCharacterMessage, "string_pattern_mismatch", value) : text;
     }
+
+    // Every string the API reads is an identifier, a key, a name, a URL or a date: none holds a control character,
+    // and PostgreSQL stores no NUL at all, so they are refused alike on both backends.
+    private static readonly System.Buffers.SearchValues<char> ControlCharacters =
+        System.Buffers.SearchValues.Create([.. Enumerable.Range(0, 0x20).Select(c => (char)c), .. Enumerable.Range(0x7F, 0x21).Select(c => (char)c)]);
+
+    private const string ControlCharacterMessage = "String should not contain control characters (U+0000-U+001F, U+007F-U+009F)";
+
+    private static bool HasControlCharacter(string text) => text.AsSpan().ContainsAny(ControlCharacters);
 
     /// <summary>Reports a problem found by the caller's own rule (pydantic's <c>value_error</c>).</summary>
     public void Reject(string name, string message, string type = "value_error")
@@ -153,7 +170,8 @@ public sealed class BodyValidator
         if (text.Length == 10 && DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
         {
             var start = new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            return endOfDay ? start.AddDays(1).AddMilliseconds(-1) : start;
+            if (!endOfDay) return start;
+            return date == DateOnly.MaxValue ? DateTimeOffset.MaxValue : start.AddDays(1).AddMilliseconds(-1); // the last day has no next one
         }
         if (text.Contains('T', StringComparison.Ordinal) && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
             return time;

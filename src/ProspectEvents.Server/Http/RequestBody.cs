@@ -10,15 +10,18 @@ public static class RequestBody
 
     public static async Task<(JsonDocument? Document, ApiError? Error)> ReadAsync(HttpContext http, CancellationToken cancellationToken)
     {
-        if (http.Request.ContentLength > MaxBytes) return (null, TooLarge());
+        if (http.Request.ContentLength > MaxBytes) return (null, ApiError.BodyTooLarge());
         try
         {
             // Kestrel enforces MaxBytes on chunked bodies too (see KestrelLimits), throwing mid-read.
-            return (await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: cancellationToken), null);
+            var document = await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: cancellationToken);
+            if (JsonText.FindNotText(document.RootElement) is not { } notText) return (document, null);
+            document.Dispose();
+            return (null, ApiError.Validation(notText));
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (BadHttpRequestException e)
         {
-            return (null, TooLarge());
+            return (null, ApiError.FromBadRequest(e));
         }
         catch (JsonException e)
         {
@@ -26,6 +29,4 @@ public static class RequestBody
             return (null, ApiError.Validation(new ValidationError(["body"], $"JSON decode error{where}", "json_invalid")));
         }
     }
-
-    private static ApiError TooLarge() => ApiError.TooLarge($"Request body is larger than {MaxBytes / 1024} KiB.");
 }
