@@ -71,9 +71,15 @@ public static class OutboundGuard
     /// host (IP literals are judged as written) and refuses it when any address is forbidden: the sender could be
     /// handed any of them.
     /// </summary>
+    private static readonly System.Buffers.SearchValues<char> UrlBlanks = System.Buffers.SearchValues.Create(
+        [.. Enumerable.Range(0, 0x21).Select(c => (char)c), '\u007f', '\u0085', '\u00a0', '\u1680', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff',
+         .. Enumerable.Range(0x2000, 0x0B).Select(c => (char)c)]);
+
     public static async Task<string?> CheckUrlAsync(string url, bool allowPrivateNetworks, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(url)) return "webhook_url is required";
+        // Uri trims and percent-encodes what it is given; a URL as registered is sent as is, so it must need neither.
+        if (url.AsSpan().ContainsAny(UrlBlanks)) return "webhook_url must not contain spaces or control characters; percent-encode them";
         // On Unix a path like "/hooks" parses as an absolute file: URI; the scheme check turns it away.
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             return "webhook_url must be an absolute http or https URL";

@@ -79,6 +79,18 @@ public sealed class OutboundGuardTests
     public async Task AUrlThatIsNotAbsoluteHttpIsRefused(string url) =>
         Assert.Equal("webhook_url must be an absolute http or https URL", await OutboundGuard.CheckUrlAsync(url, allowPrivateNetworks: true, CancellationToken.None));
 
+    [Theory]
+    [InlineData(" https://example.com/hooks")]
+    [InlineData("https://example.com/hooks ")]
+    [InlineData("https://example.com/my hooks")]
+    [InlineData("https://example.com/hooks\t")]
+    [InlineData("https://example.com/\u00a0hooks")]
+    [InlineData("https://example.com/hooks\u2028")]
+    [InlineData("https://exa\u0000mple.com/hooks")]
+    public async Task AUrlWithSpacesOrControlCharactersIsRefused(string url) =>
+        Assert.Equal("webhook_url must not contain spaces or control characters; percent-encode them",
+            await OutboundGuard.CheckUrlAsync(url, allowPrivateNetworks: true, CancellationToken.None));
+
     [Fact]
     public async Task AUrlCarryingCredentialsIsRefused() =>
         Assert.Equal("webhook_url must not contain a user name or password; use headers for credentials",
