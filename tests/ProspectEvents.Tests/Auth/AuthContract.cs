@@ -11,6 +11,7 @@ public abstract class AuthContract(Backend backend) : IAsyncLifetime
     public async Task InitializeAsync() => _server = await ServerUnderTest.StartAsync(backend, new Dictionary<string, string?>
     {
         ["RateLimiting:PermitsPerWindow"] = "5",
+        ["RateLimiting:FailedAuthPermitsPerWindow"] = "10",
         ["RateLimiting:Window"] = "00:01:00",
     });
 
@@ -118,6 +119,39 @@ public abstract class AuthContract(Backend backend) : IAsyncLifetime
         await (await client.PostJsonAsync(EnrollmentsPath, """{"enrollment_key":"late","event_types":["prospect_changed_role"],"prospect_ids":["20ae6cbf564ee683e66685e429844a5ff8ffc30f"]}""")).ExpectAsync(429);
 
         Assert.Equal(before, await DatabaseSnapshot.TakeAsync(_server.Store));
+    }
+
+    [Fact]
+    public async Task AKeyGuessingLoopIsAnswered429AfterItsFailuresAndNoRealKeyPaysForIt()
+    {
+        var (_, real) = await _server.NewPartnerAsync();
+        using var guesser = _server.Client(null);
+        var statuses = new List<int>();
+        for (var i = 0; i < 300; i++)
+        {
+            using var guess = new HttpRequestMessage(HttpMethod.Get, EnrollmentsPath);
+            guess.Headers.Add("api_key", $"pek_{i:D43}");
+            statuses.Add((int)(await guesser.SendAsync(guess)).StatusCode);
+        }
+        Assert.Equal(Enumerable.Repeat(401, 10).Concat(Enumerable.Repeat(429, 290)), statuses);
+
+        // A limited address is refused before its key is looked up, so the right guess would not get through either.
+        var limited = await real.GetAsync(EnrollmentsPath);
+        await limited.ExpectAsync(429);
+        Assert.Equal(TimeSpan.FromSeconds(60), limited.Headers.RetryAfter!.Delta);
+
+        _server.Clock.Advance(TimeSpan.FromSeconds(60));
+        var ok = await real.GetAsync(EnrollmentsPath);
+        await ok.ExpectAsync(200);
+        Assert.Equal("4", ok.Headers.GetValues("X-RateLimit-Remaining").Single()); // the flood used none of its permits
+    }
+
+    [Fact]
+    public async Task RequestsWithoutAKeyCountAsFailedAuthentications()
+    {
+        using var client = _server.Client(null);
+        for (var i = 0; i < 10; i++) await (await client.GetAsync(EnrollmentsPath)).ExpectAsync(401);
+        await (await client.GetAsync(EnrollmentsPath)).ExpectAsync(429);
     }
 }
 
