@@ -17,11 +17,13 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
     private readonly SemaphoreSlim _due = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly Func<CancellationToken, ValueTask<SqliteConnection>> _open;
+    private readonly Action<Exception> _failed;
     private readonly Task _loop;
 
-    public SqliteCheckpointer(Func<CancellationToken, ValueTask<SqliteConnection>> open)
+    public SqliteCheckpointer(Func<CancellationToken, ValueTask<SqliteConnection>> open, Action<Exception> failed)
     {
         _open = open;
+        _failed = failed;
         _loop = Task.Run(RunAsync);
     }
 
@@ -54,8 +56,9 @@ internal sealed class SqliteCheckpointer : IAsyncDisposable
                     command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
                     await command.ExecuteNonQueryAsync(_stop.Token);
                 }
-                catch (Exception) when (!_stop.IsCancellationRequested)
+                catch (Exception e) when (!_stop.IsCancellationRequested)
                 {
+                    _failed(e);
                     // Whatever failed (busy, I/O, opening the connection) is retried at the next commit on a fresh
                     // connection; meanwhile the writer's backstop bounds the WAL. The loop itself must not end.
                     if (connection is not null) await connection.DisposeAsync();

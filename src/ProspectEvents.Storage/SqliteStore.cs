@@ -35,7 +35,8 @@ public sealed class SqliteStore : Store
         var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
         _connectionString = builder.ToString();
-        _writer = new SqliteWriter(OpenWriterConnectionAsync, async cancellationToken => await OpenAsync(ConnectionPragmas, cancellationToken));
+        _writer = new SqliteWriter(OpenWriterConnectionAsync, async cancellationToken => await OpenAsync(ConnectionPragmas, cancellationToken),
+            e => StoreLog.CheckpointFailed(Logger, e));
     }
 
     public override string Provider => StorageOptions.Sqlite;

@@ -22,10 +22,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     /// <param name="open">Opens the writer's connection.</param>
     /// <param name="openOther">Opens a plain connection, for the checkpointer.</param>
-    public SqliteWriter(Func<CancellationToken, ValueTask<SqliteConnection>> open, Func<CancellationToken, ValueTask<SqliteConnection>> openOther)
+    /// <param name="checkpointFailed">Told of each failed background checkpoint (it is retried).</param>
+    public SqliteWriter(Func<CancellationToken, ValueTask<SqliteConnection>> open, Func<CancellationToken, ValueTask<SqliteConnection>> openOther,
+        Action<Exception> checkpointFailed)
     {
         _open = open;
-        _checkpointer = new SqliteCheckpointer(openOther);
+        _checkpointer = new SqliteCheckpointer(openOther, checkpointFailed);
         _loop = Task.Run(RunAsync);
     }
 

@@ -120,9 +120,10 @@ public abstract partial class Store
         {
             batch.StatesReadAhead = await ReadAsync(connection => LoadStatesAsync(connection, null, rows, cancellationToken), cancellationToken);
         }
-        catch (DbException)
+        catch (DbException e)
         {
             // Only a head start: the write reads whatever was not read ahead, and reports the error if it persists.
+            StoreLog.ReadAheadFailed(Logger, e);
         }
         return batch;
     }

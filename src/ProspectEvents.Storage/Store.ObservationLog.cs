@@ -142,9 +142,10 @@ public abstract partial class Store
         {
             lastSeq = await CompactLogAsync(cancellationToken);
         }
-        catch (Exception)
+        catch (Exception e)
         {
             // Cancelled too: the batch before is committed and must be reported so.
+            if (e is not OperationCanceledException) StoreLog.CompactionFailed(Logger, e);
             DropCache();
             return;
         }

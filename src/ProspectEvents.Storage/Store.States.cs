@@ -101,8 +101,9 @@ public abstract partial class Store
             await ReclaimStatesAsync(cancellationToken);
             _supersededStates = 0;
         }
-        catch (Exception)
+        catch (Exception e)
         {
+            if (e is not OperationCanceledException) StoreLog.ReclaimFailed(Logger, e);
             _supersededStates = null;
         }
     }

@@ -1,4 +1,6 @@
 using System.Data.Common;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ProspectEvents.Storage;
 
@@ -11,13 +13,21 @@ public abstract partial class Store : IAsyncDisposable
     /// <summary><c>sqlite</c> or <c>postgres</c>, as in <see cref="StorageOptions.Provider"/>.</summary>
     public abstract string Provider { get; }
 
-    public static Store Create(StorageOptions options) => options.Provider.ToLowerInvariant() switch
+    /// <summary>Where housekeeping that must not fail its caller (checkpoints, read-ahead, compaction, reclaim) says what went wrong.</summary>
+    public ILogger Logger { get; private set; } = NullLogger.Instance;
+
+    public static Store Create(StorageOptions options, ILogger? logger = null)
     {
-        StorageOptions.Sqlite => new SqliteStore(options.ConnectionString),
-        StorageOptions.Postgres => new PostgresStore(options.ConnectionString),
-        _ => throw new ArgumentException(
-            $"Storage:Provider must be '{StorageOptions.Sqlite}' or '{StorageOptions.Postgres}', not '{options.Provider}'.", nameof(options)),
-    };
+        Store store = options.Provider.ToLowerInvariant() switch
+        {
+            StorageOptions.Sqlite => new SqliteStore(options.ConnectionString),
+            StorageOptions.Postgres => new PostgresStore(options.ConnectionString),
+            _ => throw new ArgumentException(
+                $"Storage:Provider must be '{StorageOptions.Sqlite}' or '{StorageOptions.Postgres}', not '{options.Provider}'.", nameof(options)),
+        };
+        store.Logger = logger ?? NullLogger.Instance;
+        return store;
+    }
 
     /// <summary>An open connection, configured for this provider.</summary>
     public abstract ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken);

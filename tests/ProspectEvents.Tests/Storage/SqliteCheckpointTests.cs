@@ -31,6 +31,27 @@ public sealed class SqliteCheckpointTests
         Assert.Equal(wal.Log, wal.Checkpointed);
     }
 
+    [Fact]
+    public async Task AFailedCheckpointIsReportedAndTriedAgainAfterTheNextCommit()
+    {
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        await using (var checkpointer = new SqliteCheckpointer(_ => throw new IOException("the disk is gone"), failures.Enqueue))
+        {
+            checkpointer.Committed();
+            await WaitUntilAsync(() => failures.Count == 1);
+            checkpointer.Committed();
+            await WaitUntilAsync(() => failures.Count == 2);
+        }
+        Assert.All(failures, e => Assert.Equal("the disk is gone", e.Message));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition() && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.True(condition(), "The checkpointer did not report its failure within 10 s");
+    }
+
     /// <summary>Frames in the WAL and frames already copied, as a checkpoint that copies nothing reports them.</summary>
     private static async Task<(long Log, long Checkpointed)> WalFramesAsync(StorageOptions storage)
     {
