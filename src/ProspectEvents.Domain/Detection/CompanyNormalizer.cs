@@ -24,7 +24,7 @@ public static class CompanyNormalizer
     /// <inheritdoc cref="Name(string?)"/>
     public static int Name(ReadOnlySpan<char> name, Span<char> destination)
     {
-        var words = destination[..NormalForm.Words(name, destination)];
+        var words = destination[..NormalForm.Words(WithoutWebSuffix(name, destination), destination)];
         var length = 0;
         // Copies each word down over the dropped ones; "and" is dropped anywhere, "the" only in front.
         foreach (var range in words.Split(' '))
@@ -35,8 +35,32 @@ public static class CompanyNormalizer
             word.CopyTo(destination[length..]);
             length += word.Length;
         }
+        length = NormalForm.JoinLoneLetters(destination, length); // "H & M" is "H&M" is "hm"
         while (StripLegalForm(destination, ref length)) { }
         return length;
+    }
+
+    // "Amazon.com, Inc." is Amazon: a web address's ending glued to a word is no part of the name.
+    private static readonly string[] WebSuffixes = [".com", ".net", ".org", ".io", ".ai"];
+
+    /// <summary>The name without a web suffix ending one of its words, copied to the end of <paramref name="scratch"/> when there is one.</summary>
+    private static ReadOnlySpan<char> WithoutWebSuffix(ReadOnlySpan<char> name, Span<char> scratch)
+    {
+        for (var dot = name.IndexOf('.'); dot > 0; dot = name[(dot + 1)..].IndexOf('.') is var next and >= 0 ? dot + 1 + next : -1)
+        {
+            if (!char.IsLetterOrDigit(name[dot - 1])) continue;
+            foreach (var suffix in WebSuffixes)
+            {
+                var end = dot + suffix.Length;
+                if (end > name.Length || !name[dot..end].Equals(suffix, StringComparison.OrdinalIgnoreCase) || (end < name.Length && char.IsLetterOrDigit(name[end]))) continue;
+                // Words reads from the end of the buffer while it writes from its start, and never catches up (5 x the text).
+                var copy = scratch[^(name.Length - suffix.Length)..];
+                name[..dot].CopyTo(copy);
+                name[end..].CopyTo(copy[dot..]);
+                return copy;
+            }
+        }
+        return name;
     }
 
     /// <summary>Drops the longest legal form that ends the name, unless it is the whole name.</summary>

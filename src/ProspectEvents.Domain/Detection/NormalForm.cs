@@ -65,9 +65,18 @@ public static class NormalForm
     /// (<see cref="WordsLength"/>). Dots and apostrophes vanish ("L.L.C." is "llc", "O'Neil" is "oneil"); "&amp;", and a
     /// "+" that is not the end of a word ("C++"), are the word "and"; diacritics of Latin, Greek and Cyrillic letters are
     /// dropped ("é" is "e", "ß" is "ss"), those of other scripts kept as part of their letters; anything else separates
-    /// words. With <paramref name="stopAtDecoration"/>, a "|" or "@" after the first word ends the text ("CFO | Speaker").
+    /// words. Letters standing alone one after another are one word ("J. P. Morgan" is "jp morgan", as "J.P. Morgan").
+    /// With <paramref name="stopAtDecoration"/>, a "|" or "@" after the first word ends the text ("CFO | Speaker").
     /// </summary>
     public static int Words(ReadOnlySpan<char> text, Span<char> destination, bool stopAtDecoration = false)
+    {
+        return JoinLoneLetters(destination, Read(text, destination, stopAtDecoration));
+    }
+
+    /// <summary>Makes letters standing alone one after another one word, in place; returns the new length.</summary>
+    internal static int JoinLoneLetters(Span<char> words, int length) => HasLoneLetters(words[..length]) ? JoinedLoneLetters(words, length) : length;
+
+    private static int Read(ReadOnlySpan<char> text, Span<char> destination, bool stopAtDecoration)
     {
         var length = 0;
         var inWord = false;
@@ -128,6 +137,37 @@ public static class NormalForm
         }
         return length;
     }
+
+    // Cheap check first: most texts hold no word of one letter next to another.
+    private static bool HasLoneLetters(ReadOnlySpan<char> words)
+    {
+        var previousLone = false;
+        foreach (var range in words.Split(' '))
+        {
+            var lone = IsLoneLetter(words[range]);
+            if (lone && previousLone) return true;
+            previousLone = lone;
+        }
+        return false;
+    }
+
+    private static int JoinedLoneLetters(Span<char> words, int length)
+    {
+        var written = 0;
+        var previousLone = false;
+        foreach (var range in ((ReadOnlySpan<char>)words[..length]).Split(' '))
+        {
+            var word = words[range];
+            var lone = IsLoneLetter(word);
+            if (written > 0 && !(lone && previousLone)) words[written++] = ' ';
+            word.CopyTo(words[written..]); // never ahead of what is read: written <= range.Start
+            written += word.Length;
+            previousLone = lone;
+        }
+        return written;
+    }
+
+    private static bool IsLoneLetter(ReadOnlySpan<char> word) => word.Length == 1 && char.IsLetter(word[0]);
 
     private static void Begin(Span<char> destination, ref int length, ref bool inWord)
     {

@@ -22,8 +22,13 @@ public static class TitleNormalizer
 
     private static readonly int LongestAbbreviation = Abbreviations.Keys.Max(key => key.Count(c => c == ' ') + 1);
 
-    private static readonly Dictionary<string, string[]>.AlternateLookup<ReadOnlySpan<char>> Expansions =
-        Abbreviations.ToDictionary(pair => pair.Key, pair => pair.Value.Split(' '), StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+    // Each expansion's words read through the table once more, so "BD" and "Business Development" agree where
+    // "development" has a form of its own.
+    private static readonly Dictionary<string, string[]>.AlternateLookup<ReadOnlySpan<char>> Expansions = Abbreviations.ToDictionary(
+            pair => pair.Key,
+            pair => pair.Value.Split(' ').SelectMany(word => Abbreviations.TryGetValue(word, out var form) ? form.Split(' ') : [word]).ToArray(),
+            StringComparer.Ordinal)
+        .GetAlternateLookup<ReadOnlySpan<char>>();
 
     private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> FillerLookup =
         ((HashSet<string>)Fillers).GetAlternateLookup<ReadOnlySpan<char>>();

@@ -25,6 +25,10 @@ public sealed class CompanyNormalizerTests
     [InlineData("\uFF21\uFF43\uFF4D\uFF45", "Acme")]
     [InlineData("Acme\u200B Corp", "Acme")]
     [InlineData("Acme\u00A0Inc.", "acme")]
+    [InlineData("J.P. Morgan", "J. P. Morgan")]
+    [InlineData("H & M", "H&M")]
+    [InlineData("Amazon.com, Inc.", "Amazon")]
+    [InlineData("Salesforce.com", "Salesforce")]
     public void RestatedNamesAreEqual(string before, string after) => Assert.Equal(CompanyNormalizer.Name(before), CompanyNormalizer.Name(after));
 
     [Theory]
@@ -38,6 +42,8 @@ public sealed class CompanyNormalizerTests
     [InlineData("Société Générale", "Société Générale Securities")]
     [InlineData("Meta", "Metal")]
     [InlineData("Acme Corporation of America", "Acme")]
+    [InlineData("Booking.com", "Booking Holdings")]
+    [InlineData("J. P. Morgan", "J. P. Morgan Chase")]
     public void AnotherEmployerIsAnotherName(string before, string after) => Assert.NotEqual(CompanyNormalizer.Name(before), CompanyNormalizer.Name(after));
 
     [Theory]

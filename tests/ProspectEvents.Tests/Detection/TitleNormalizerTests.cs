@@ -32,6 +32,11 @@ public sealed class TitleNormalizerTests
     [InlineData("Chief Executive Officer", "C.E.O.")]
     [InlineData("Head of IT", "Information Technology Head")]
     [InlineData("Eng\u200Bineer", "Engineer")]
+    [InlineData("VP Eng", "VP Engineering")]
+    [InlineData("Admin Assistant", "Administrative Assistant")]
+    [InlineData("Chief Technical Officer", "CTO")]
+    [InlineData("BD Manager", "Business Development Manager")]
+    [InlineData("V. P. Sales", "VP Sales")]
     public void RestatedTitlesAreEqual(string before, string after) => Assert.Equal(TitleNormalizer.Normalize(before), TitleNormalizer.Normalize(after));
 
     [Theory]
