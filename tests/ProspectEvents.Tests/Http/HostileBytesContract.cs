@@ -104,6 +104,20 @@ public abstract class HostileBytesContract(Backend backend) : IAsyncLifetime
         Assert.Equal("""["body","timestamp_to"]""", error.GetProperty("detail")[0].GetProperty("loc").GetRawText());
     }
 
+    [Theory]
+    [InlineData("de%00x")] [InlineData("de%1Bx")] [InlineData("de%FFx")] [InlineData("de%ED%A0%80x")] [InlineData("%C0%AF")]
+    public async Task APathIdThatIsNoTextOrHoldsAControlCharacterIsRefused(string deliveryId)
+    {
+        using var client = _server.Client(_server.AdminKey);
+        var partner = (string)(await _server.SqlAsync("SELECT partner_id FROM partners LIMIT 1"))!;
+
+        var answer = await client.GetAsync($"/v1/webhooks/{partner}/deliveries/{deliveryId}");
+
+        Assert.InRange((int)answer.StatusCode, 400, 499);
+        var keys = await client.PostAsync($"/v1/admin/partners/pa_{deliveryId}/keys", null);
+        Assert.InRange((int)keys.StatusCode, 400, 499);
+    }
+
     [Fact]
     public async Task ABodyThatStallsMidwayGets408()
     {
