@@ -57,6 +57,28 @@ public sealed class CorpusTests(ITestOutputHelper output)
     private static Observation Snapshot(int day, (string Title, string Company) job) =>
         new("20ae6cbf564ee683e66685e429844a5ff8ffc30f", Day1.AddDays(day - 1), "Dana Levi", job.Title, CompanyName: job.Company);
 
+    public static TheoryData<int> Seeds() => [.. Enumerable.Range(1, 20)];
+
+    /// <summary>Every restated pair of the corpus stays equal when one side gets more noise of the kinds folding removes.</summary>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void AnEqualPairStaysEqualUnderAnyExtraDecorationSpacingCaseOrUnicodeForm(int seed)
+    {
+        var random = new Random(seed);
+        foreach (var pair in Load("title-pairs.tsv").Where(p => !p.IsChange))
+        {
+            var noisy = Noise.Title(random, pair.After);
+            Assert.True(TitleNormalizer.Normalize(pair.Before) == TitleNormalizer.Normalize(noisy),
+                $"seed {seed}, title line {pair.Line}: '{pair.Before}' is not '{noisy}' (from '{pair.After}')");
+        }
+        foreach (var pair in Load("company-pairs.tsv").Where(p => !p.IsChange))
+        {
+            var noisy = Noise.Name(random, pair.After);
+            Assert.True(CompanyNormalizer.Name(pair.Before) == CompanyNormalizer.Name(noisy),
+                $"seed {seed}, company line {pair.Line}: '{pair.Before}' is not '{noisy}' (from '{pair.After}')");
+        }
+    }
+
     [Fact]
     public void TheCorpusHoldsBothLabelsAndNoPairTwice()
     {
