@@ -10,7 +10,7 @@ public static class CompanyNormalizer
 {
     /// <summary>Legal forms (<c>Terms/legal-forms.txt</c>) in their word form, by their last word, longest first.</summary>
     private static readonly Dictionary<string, string[]>.AlternateLookup<ReadOnlySpan<char>> LegalForms = Terms.Lines("legal-forms.txt")
-        .Select(form => NormalForm.With(form, static (folded, destination) => NormalForm.Words(folded, destination), static words => new string(words)))
+        .Select(NormalForm.WordsOf)
         .Distinct(StringComparer.Ordinal)
         .GroupBy(form => form[(form.LastIndexOf(' ') + 1)..], StringComparer.Ordinal)
         .ToDictionary(group => group.Key, group => group.OrderByDescending(form => form.Length).ToArray(), StringComparer.Ordinal)

@@ -27,6 +27,9 @@ public static class NormalForm
     /// <summary>Room for the <see cref="Words"/> of a folded text of <paramref name="textLength"/> characters ("&amp;" is " and ").</summary>
     public static int WordsLength(int textLength) => 5 * textLength + 8;
 
+    /// <summary>The <see cref="Words"/> of a text as a string: how the term tables read their entries (so "R&amp;D" is "r and d").</summary>
+    internal static string WordsOf(string text) => With(text, static (folded, destination) => Words(folded, destination), static words => new string(words));
+
     public static string? ToString(string? text, Normalizer normalizer) =>
         text is null ? null : With(text, normalizer, static normal => normal.IsEmpty ? null : new string(normal));
 

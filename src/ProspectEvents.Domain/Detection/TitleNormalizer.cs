@@ -12,13 +12,13 @@ public static class TitleNormalizer
 {
     /// <summary>What a title word or words mean ("vp" → "vice president"), in their word form.</summary>
     public static readonly IReadOnlyDictionary<string, string> Abbreviations = Terms.Pairs("title-abbreviations.tsv")
-        .ToDictionary(pair => WordsOf(pair.Key), pair => WordsOf(pair.Value), StringComparer.Ordinal);
+        .ToDictionary(pair => NormalForm.WordsOf(pair.Key), pair => NormalForm.WordsOf(pair.Value), StringComparer.Ordinal);
 
     /// <summary>Words dropped wherever they stand: joining words and pronouns.</summary>
-    public static readonly IReadOnlySet<string> Fillers = Terms.Lines("title-fillers.txt").Select(WordsOf).ToHashSet(StringComparer.Ordinal);
+    public static readonly IReadOnlySet<string> Fillers = Terms.Lines("title-fillers.txt").Select(NormalForm.WordsOf).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Words joined to the word after them ("co founder" is "cofounder").</summary>
-    public static readonly IReadOnlySet<string> Prefixes = Terms.Lines("title-prefixes.txt").Select(WordsOf).ToHashSet(StringComparer.Ordinal);
+    public static readonly IReadOnlySet<string> Prefixes = Terms.Lines("title-prefixes.txt").Select(NormalForm.WordsOf).ToHashSet(StringComparer.Ordinal);
 
     private static readonly int LongestAbbreviation = Abbreviations.Keys.Max(key => key.Count(c => c == ' ') + 1);
 
@@ -99,13 +99,14 @@ public static class TitleNormalizer
     /// <summary>The end of the longest abbreviation of words starting at <paramref name="start"/>, or of its one word.</summary>
     private static (int End, string[]? Expansion) LongestAbbreviationAt(ReadOnlySpan<char> words, int start)
     {
-        var ends = new List<int>(LongestAbbreviation);
-        for (var end = start; ends.Count < LongestAbbreviation && end < words.Length; end++)
+        Span<int> ends = stackalloc int[LongestAbbreviation];
+        var count = 0;
+        for (var end = start; count < ends.Length && end < words.Length; end++)
         {
             end = words[end..].IndexOf(' ') is var space and >= 0 ? end + space : words.Length;
-            ends.Add(end);
+            ends[count++] = end;
         }
-        for (var n = ends.Count - 1; n >= 0; n--)
+        for (var n = count - 1; n >= 0; n--)
         {
             if (Expansions.TryGetValue(words[start..ends[n]], out var expansion)) return (ends[n], expansion);
         }
@@ -116,7 +117,4 @@ public static class TitleNormalizer
     {
         if (!FillerLookup.Contains(word.Span)) meaning.Add(word);
     }
-
-    /// <summary>A table entry in the words titles are read as (so "R&amp;D" is "r and d").</summary>
-    private static string WordsOf(string text) => NormalForm.With(text, static (folded, destination) => NormalForm.Words(folded, destination), static words => new string(words));
 }
