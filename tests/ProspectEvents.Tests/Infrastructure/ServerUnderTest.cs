@@ -43,17 +43,19 @@ public sealed partial class ServerUnderTest : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ServerUnderTest> StartAsync(Backend backend, IReadOnlyDictionary<string, string?>? settings = null) =>
-        await StartAsync(await TestStorage.CreateAsync(backend), settings, null);
+    /// <param name="configure">Runs after the test settings are applied, e.g. to add a logging provider (<see cref="LogCapture"/>).</param>
+    public static async Task<ServerUnderTest> StartAsync(Backend backend, IReadOnlyDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null) =>
+        await StartAsync(await TestStorage.CreateAsync(backend), settings, null, configure);
 
     /// <summary>
     /// A second server on <paramref name="first"/>'s database (as another process would be), on the same clock.
     /// It created no partner, so it knows no admin key of its own: use the first one's.
     /// </summary>
     public static Task<ServerUnderTest> StartBesideAsync(ServerUnderTest first, IReadOnlyDictionary<string, string?>? settings = null) =>
-        StartAsync(first.Storage, settings, first);
+        StartAsync(first.Storage, settings, first, null);
 
-    private static async Task<ServerUnderTest> StartAsync(StorageOptions storage, IReadOnlyDictionary<string, string?>? settings, ServerUnderTest? beside)
+    private static async Task<ServerUnderTest> StartAsync(
+        StorageOptions storage, IReadOnlyDictionary<string, string?>? settings, ServerUnderTest? beside, Action<WebApplicationBuilder>? configure)
     {
         var clock = beside?.Clock ?? new ManualClock(new DateTimeOffset(2026, 11, 1, 8, 0, 0, TimeSpan.Zero));
         var app = ServerApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
@@ -66,6 +68,7 @@ public sealed partial class ServerUnderTest : IAsyncDisposable
             });
             if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
             builder.Services.AddSingleton<TimeProvider>(clock);
+            configure?.Invoke(builder);
         });
 
         var printed = new StringWriter();
