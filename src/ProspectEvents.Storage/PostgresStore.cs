@@ -82,5 +82,21 @@ public sealed class PostgresStore(string connectionString) : Store
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    // Seen with Npgsql 10.0.3: when the server refuses a statement in the round trip that prepares it automatically,
+    // a later command on that pooled connection reads a reply meant for another ("Received unexpected backend message
+    // DataRow"). Forgetting the connection's prepared statements keeps it sound; they are prepared again as used.
+    protected override void Refused(DbConnection connection)
+    {
+        if (connection.State != System.Data.ConnectionState.Open) return; // a broken connection is not pooled again
+        try
+        {
+            ((NpgsqlConnection)connection).UnprepareAll();
+        }
+        catch (NpgsqlException)
+        {
+            // The connection broke too, so Npgsql discards it; the caller hears of the refusal itself.
+        }
+    }
+
     public override ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

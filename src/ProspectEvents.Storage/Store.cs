@@ -39,10 +39,18 @@ public abstract partial class Store : IAsyncDisposable
     protected virtual async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var result = await work(connection, transaction);
-        await transaction.CommitAsync(cancellationToken);
-        return result;
+        try
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var result = await work(connection, transaction);
+            await transaction.CommitAsync(cancellationToken);
+            return result;
+        }
+        catch (DbException)
+        {
+            Refused(connection);
+            throw;
+        }
     }
 
     /// <summary>
@@ -56,7 +64,20 @@ public abstract partial class Store : IAsyncDisposable
     protected virtual async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
-        return await read(connection);
+        try
+        {
+            return await read(connection);
+        }
+        catch (DbException)
+        {
+            Refused(connection);
+            throw;
+        }
+    }
+
+    /// <summary>The database refused a statement on <paramref name="connection"/>, which goes back to the pool next.</summary>
+    protected virtual void Refused(DbConnection connection)
+    {
     }
 
     /// <summary>
