@@ -110,6 +110,12 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
         {
             ObservationParser.TryParseJson(bytes, out observation, out error);
         }
+        else if ((error = ObservationParser.TextError(bytes)) is not null)
+        {
+            // Not text: read as a string, invalid UTF-8 would pass as U+FFFD and a NUL as a character.
+            _csvHeaderRead = true;
+            observation = null;
+        }
         else if (_csvColumns is null)
         {
             // The first CSV row is the header. Without the two required columns no row can be read, the header included.

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text;
+using System.Text.Unicode;
 using System.Text.Json;
 using ProspectEvents.Detection;
 
@@ -24,10 +26,14 @@ public static class ObservationParser
     // The names as UTF-8, so matching a property compares bytes instead of transcoding a string per comparison.
     private static readonly byte[][] Utf8Fields = [.. Fields.Select(System.Text.Encoding.UTF8.GetBytes)];
 
-    /// <summary>Parses one NDJSON line straight from its UTF-8 bytes.</summary>
+    /// <summary>
+    /// Parses one NDJSON line straight from its UTF-8 bytes. A line that is not text a record may hold (invalid UTF-8
+    /// anywhere, a NUL raw or escaped, a lone surrogate escape, in any field, known or not) is rejected before it is read.
+    /// </summary>
     public static bool TryParseJson(ReadOnlySpan<byte> line, out Observation? observation, out string? error)
     {
         observation = null;
+        if (JsonTextError(line) is { } textError) return Fail(textError, out error);
         // One array a thread, reused line after line (a million lines allocated a million of them): TryBuild copies
         // what it keeps into the observation before this returns.
         var values = t_values ??= new string?[Fields.Length];
@@ -62,7 +68,87 @@ public static class ObservationParser
         {
             return Fail($"invalid JSON at position {e.BytePositionInLine + 1}", out error);
         }
+        catch (InvalidOperationException e)
+        {
+            // Text the reader cannot turn into a string (JsonTextError lets none through): still this line's fault.
+            return Fail($"unreadable text: {e.Message}", out error);
+        }
         return TryBuild(values, out observation, out error, observedAt);
+    }
+
+    /// <summary>Why a record's bytes are not text it may hold: invalid UTF-8 or a NUL byte (null: they are).</summary>
+    public static string? TextError(ReadOnlySpan<byte> record)
+    {
+        if (!Utf8.IsValid(record)) return InvalidUtf8(record);
+        var nul = record.IndexOf((byte)0);
+        return nul < 0 ? null : $"a NUL byte at byte {nul + 1}";
+    }
+
+    /// <summary>
+    /// <see cref="TextError"/> for an NDJSON line, and its escapes: a NUL or a lone surrogate can only be written as
+    /// one (raw, the first is invalid JSON and the second invalid UTF-8). Outside a string a backslash is invalid JSON,
+    /// so every backslash starts an escape. Lines without a backslash or a NUL, nearly all, cost two vectorized passes.
+    /// </summary>
+    private static string? JsonTextError(ReadOnlySpan<byte> line)
+    {
+        if (!Utf8.IsValid(line)) return InvalidUtf8(line);
+        var special = line.IndexOfAny((byte)0, (byte)'\\');
+        if (special < 0) return null;
+        var nul = line[special..].IndexOf((byte)0);
+        if (nul >= 0) return $"a NUL byte at byte {special + nul + 1}";
+        for (var i = special; i >= 0 && i + 1 < line.Length;)
+        {
+            if (line[i + 1] == 'u' && Hex4(line, i + 2) is { } code)
+            {
+                if (code == 0) return $"a NUL (\\u0000) at byte {i + 1}";
+                if (code is >= 0xD800 and <= 0xDBFF && i + 11 < line.Length && line[i + 6] == '\\' && line[i + 7] == 'u' && Hex4(line, i + 8) is >= 0xDC00 and <= 0xDFFF)
+                {
+                    i += 12; // a surrogate pair: one character
+                }
+                else if (code is >= 0xD800 and <= 0xDFFF)
+                {
+                    return $"a lone surrogate (\\u{code:x4}) at byte {i + 1}: text must be valid Unicode";
+                }
+                else
+                {
+                    i += 6;
+                }
+            }
+            else
+            {
+                i += 2; // \\, \", \n, ...: the second character is never the start of an escape
+            }
+            if (i >= line.Length) break;
+            var next = line[i..].IndexOf((byte)'\\');
+            i = next < 0 ? -1 : i + next;
+        }
+        return null;
+    }
+
+    private static int? Hex4(ReadOnlySpan<byte> line, int at)
+    {
+        if (at + 4 > line.Length) return null;
+        var value = 0;
+        foreach (var b in line.Slice(at, 4))
+        {
+            var digit = b switch
+            {
+                >= (byte)'0' and <= (byte)'9' => b - '0',
+                >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+                >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+                _ => -1,
+            };
+            if (digit < 0) return null;
+            value = value * 16 + digit;
+        }
+        return value;
+    }
+
+    private static string InvalidUtf8(ReadOnlySpan<byte> text)
+    {
+        var at = 0;
+        while (at < text.Length && Rune.DecodeFromUtf8(text[at..], out _, out var length) == System.Buffers.OperationStatus.Done) at += length;
+        return $"invalid UTF-8 at byte {at + 1}";
     }
 
     /// <summary>Builds an observation from field values in <see cref="Fields"/> order (null or empty: unknown).</summary>
