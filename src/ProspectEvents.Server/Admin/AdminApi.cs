@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using ProspectEvents.Server.Auth;
 using ProspectEvents.Server.Http;
+using ProspectEvents.Server.Ingest;
 using ProspectEvents.Storage;
 
 namespace ProspectEvents.Server.Admin;
@@ -61,11 +63,12 @@ public static class AdminApi
             : TypedResults.Ok(new KeyCreated(ResponseContext.For(http), key.PartnerId, key.KeyId, key.Secret, ApiKey.ScopeName(key.Scope)));
     }
 
-    private static async Task<Ok<IngestResult>> IngestObservations(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Ok<IngestResult>> IngestObservations(
+        HttpContext http, Store store, TimeProvider clock, IOptions<IngestOptions> options, CancellationToken cancellationToken)
     {
         // Streamed, so not held to the 1 MiB limit of the JSON endpoints.
         if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
-        var summary = await new Ingest.IngestRun(store, clock).RunAsync(http.Request.Body, cancellationToken);
+        var summary = await new IngestRun(store, clock) { MaxLineBytes = options.Value.MaxLineBytes }.RunAsync(http.Request.Body, cancellationToken);
         var listed = summary.RejectedLines.Take(IngestResult.MaxListed).Select(r => new RejectedLineView(r.Line, r.Error)).ToList();
         return TypedResults.Ok(new IngestResult(ResponseContext.For(http), summary.Observations, summary.Rejected, summary.Stale, summary.Events, summary.Seconds,
             listed, summary.Rejected > listed.Count));

@@ -131,11 +131,18 @@ public static class Verbs
                 await error.WriteLineAsync($"No such file: {path}");
                 return 2;
             }
+            var settings = Configuration(parsed).GetSection(Server.Ingest.IngestOptions.Section).Get<Server.Ingest.IngestOptions>() ?? new Server.Ingest.IngestOptions();
+            if (settings.MaxLineBytes <= 0)
+            {
+                await error.WriteLineAsync("Ingest:MaxLineBytes must be a positive number of bytes (default 1048576).");
+                return 2;
+            }
             await using var store = await OpenMigratedStoreAsync(parsed, cancellationToken);
             // Unbuffered: the ingest reads in large blocks of its own.
             await using var input = path == "-" ? Console.OpenStandardInput() : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
             var run = new Ingest.IngestRun(store, TimeProvider.System)
             {
+                MaxLineBytes = settings.MaxLineBytes,
                 Progress = p => error.Write($"\r{p.Observations + p.Rejected:N0} rows, {(p.Observations + p.Rejected) / Math.Max(p.Seconds, 0.001):N0}/s, {p.Events:N0} events, {p.Rejected:N0} rejected   "),
             };
             var summary = await run.RunAsync(input, cancellationToken);
@@ -176,14 +183,17 @@ public static class Verbs
         return scope;
     }
 
+    /// <summary>The server's configuration: shipped settings, appsettings.json here, the environment, <c>--Section:Key=value</c>.</summary>
+    private static IConfigurationRoot Configuration(ParseResult parsed) => new ConfigurationBuilder()
+        .AddShippedSettings()
+        .AddJsonFile(Path.GetFullPath("appsettings.json"), optional: true)
+        .AddEnvironmentVariables()
+        .AddCommandLine([.. parsed.UnmatchedTokens])
+        .Build();
+
     private static Store OpenStore(ParseResult parsed)
     {
-        var configuration = new ConfigurationBuilder()
-            .AddShippedSettings()
-            .AddJsonFile(Path.GetFullPath("appsettings.json"), optional: true)
-            .AddEnvironmentVariables()
-            .AddCommandLine([.. parsed.UnmatchedTokens])
-            .Build();
+        var configuration = Configuration(parsed);
         var options = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         return ServerApp.CreateStore(options, configuration.GetSection(WebhookOptions.Section).Get<WebhookOptions>() ?? new WebhookOptions());
     }

@@ -8,6 +8,7 @@ using ProspectEvents.Server.Enrollments;
 using ProspectEvents.Server.Events;
 using ProspectEvents.Server.Fanout;
 using ProspectEvents.Server.Http;
+using ProspectEvents.Server.Ingest;
 using ProspectEvents.Server.Webhooks;
 using ProspectEvents.Storage;
 
@@ -59,6 +60,9 @@ public static class ServerApp
             .Validate(o => o.Timeout > TimeSpan.Zero, "Webhooks:Timeout must be positive, e.g. 00:00:15.")
             .Validate(o => o.DisableAfter > TimeSpan.Zero, "Webhooks:DisableAfter must be positive, e.g. 5.00:00:00.")
             .Validate(o => o.Concurrency > 0, "Webhooks:Concurrency must be positive.")
+            .ValidateOnStart();
+        builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section)
+            .Validate(o => o.MaxLineBytes > 0, "Ingest:MaxLineBytes must be a positive number of bytes (default 1048576).")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => CreateStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IOptions<WebhookOptions>>().Value,
             sp.GetRequiredService<ILogger<Store>>()));

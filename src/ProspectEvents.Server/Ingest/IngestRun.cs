@@ -17,6 +17,8 @@ public sealed record IngestSummary(long Observations, long Rejected, long Stale,
 /// Streams observations from NDJSON or CSV (either optionally gzipped; the format is sniffed from the first
 /// bytes) into the store in batches, each batch one transaction. Bad lines are rejected with their number;
 /// the good lines of the same input are all taken. Shared by the <c>ingest</c> verb and the HTTP endpoint.
+/// A line longer than <see cref="MaxLineBytes"/> is rejected and skipped as it streams: the reader
+/// never holds more than that of one.
 /// </summary>
 public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = IngestRun.DefaultBatchSize)
 {
@@ -31,12 +33,20 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
     private long _line, _observations, _rejected, _stale, _events;
     private bool _csvHeaderRead;
     private int[]? _csvColumns;
+    private bool? _json;
+    private bool _skipping; // inside an over-long line: its bytes are dropped up to its line break
+    private long _scanned; // bytes of the pending line already searched for its line break
+    private byte[] _copy = []; // a line that straddles two buffer segments, copied out
+
+    /// <summary>The longest line taken, in bytes, without its line break (<c>Ingest:MaxLineBytes</c>).</summary>
+    public int MaxLineBytes { get; init; } = IngestOptions.DefaultMaxLineBytes;
 
     /// <summary>Called about once a second while running, and once at the end.</summary>
     public Action<IngestSummary>? Progress { get; init; }
 
     public async Task<IngestSummary> RunAsync(Stream input, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxLineBytes, 1);
         _elapsed.Start();
         try
         {
@@ -70,21 +80,15 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
     {
         var lastProgress = TimeSpan.Zero;
         var reader = await DecompressedAsync(PipeReader.Create(input, ReadOptions), cancellationToken);
-        bool? json = null;
         while (true)
         {
             var result = await reader.ReadAsync(cancellationToken);
             var buffer = result.Buffer;
-            while (TryReadLine(ref buffer, out var line))
+            while (TakeNext(ref buffer, result.IsCompleted))
             {
-                json ??= IsJson(line);
-                await TakeAsync(line, json.Value, cancellationToken);
+                if (_batch.Count >= batchSize) await FlushAsync(cancellationToken);
             }
-            if (result.IsCompleted)
-            {
-                if (!buffer.IsEmpty) await TakeAsync(buffer, json ?? IsJson(buffer), cancellationToken);
-                break;
-            }
+            if (result.IsCompleted) break;
             reader.AdvanceTo(buffer.Start, buffer.End);
             if (Progress is not null && _elapsed.Elapsed - lastProgress > TimeSpan.FromSeconds(1))
             {
@@ -97,20 +101,90 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
 
     private IngestSummary Summary() => new(_observations, _rejected, _stale, _events, Math.Round(_elapsed.Elapsed.TotalSeconds, 3), _rejectedLines);
 
-    private async Task TakeAsync(ReadOnlySequence<byte> line, bool json, CancellationToken cancellationToken)
-    {
-        _line++;
-        var bytes = line.IsSingleSegment ? line.FirstSpan : line.ToArray();
-        if (bytes.Length > 0 && bytes[^1] == '\r') bytes = bytes[..^1];
-        if (bytes.IsEmpty || bytes.IndexOfAnyExcept((byte)' ', (byte)'\t') < 0) return; // blank lines are not records
+    private string TooLong => $"longer than {MaxLineBytes} bytes (Ingest:MaxLineBytes): skipped";
 
+    /// <summary>
+    /// Takes the line at the start of <paramref name="buffer"/> (or drops the next bytes of an over-long line) and
+    /// moves past it; false when it needs more input to tell where the line ends.
+    /// </summary>
+    /// <param name="final">nothing follows <paramref name="buffer"/>: its end ends the last record</param>
+    private bool TakeNext(ref ReadOnlySequence<byte> buffer, bool final)
+    {
+        if (buffer.IsEmpty) return false;
+        if (_skipping)
+        {
+            var end = buffer.PositionOf((byte)'\n');
+            if (end is null)
+            {
+                buffer = buffer.Slice(buffer.End);
+                return false;
+            }
+            buffer = buffer.Slice(buffer.GetPosition(1, end.Value));
+            _skipping = false;
+            return true;
+        }
+        if (_json is null)
+        {
+            // The first line tells the format: a JSON object, or a CSV header.
+            var window = buffer.Slice(0, Math.Min(buffer.Length, MaxLineBytes + 2L));
+            var end = window.PositionOf((byte)'\n');
+            if (end is null && !final && window.Length < MaxLineBytes + 2L) return false;
+            _json = IsJson(end is null ? window : window.Slice(0, end.Value));
+        }
+        return TakeLine(ref buffer, final);
+    }
+
+    private bool TakeLine(ref ReadOnlySequence<byte> buffer, bool final)
+    {
+        // A line longer than the limit is known as such from its first MaxLineBytes + 2 bytes (the limit, then CR LF).
+        var window = buffer.Length > MaxLineBytes + 2L ? buffer.Slice(0, MaxLineBytes + 2L) : buffer;
+        var end = _scanned < window.Length ? window.Slice(_scanned).PositionOf((byte)'\n') : null;
+        ReadOnlySequence<byte> line;
+        if (end is { } newline)
+        {
+            line = window.Slice(0, newline);
+            buffer = buffer.Slice(buffer.GetPosition(1, newline));
+        }
+        else if (window.Length == MaxLineBytes + 2L)
+        {
+            _scanned = 0;
+            Reject(++_line, TooLong);
+            buffer = buffer.Slice(window.End);
+            _skipping = true;
+            return true;
+        }
+        else if (final)
+        {
+            line = buffer;
+            buffer = buffer.Slice(buffer.End);
+        }
+        else
+        {
+            _scanned = window.Length;
+            return false;
+        }
+        _scanned = 0;
+        _line++;
+        var bytes = Contiguous(line);
+        if (bytes.Length > 0 && bytes[^1] == '\r') bytes = bytes[..^1];
+        if (bytes.Length > MaxLineBytes)
+        {
+            Reject(_line, TooLong);
+        }
+        else if (!IsBlank(bytes))
+        {
+            if (_json == false) TakeCsv(_line, bytes);
+            else if (ObservationParser.TryParseJson(bytes, out var observation, out var error)) _batch.Add(observation!);
+            else Reject(_line, error!);
+        }
+        return true;
+    }
+
+    private void TakeCsv(long line, ReadOnlySpan<byte> bytes)
+    {
         Observation? observation;
         string? error;
-        if (json)
-        {
-            ObservationParser.TryParseJson(bytes, out observation, out error);
-        }
-        else if ((error = ObservationParser.TextError(bytes)) is not null)
+        if ((error = ObservationParser.TextError(bytes)) is not null)
         {
             // Not text: read as a string, invalid UTF-8 would pass as U+FFFD and a NUL as a character.
             _csvHeaderRead = true;
@@ -138,16 +212,26 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
             }
             ObservationParser.TryBuild(values, out observation, out error);
         }
-
-        if (observation is null)
-        {
-            _rejected++;
-            if (_rejectedLines.Count < MaxRejectedListed) _rejectedLines.Add(new RejectedLine(_line, error!));
-            return;
-        }
-        _batch.Add(observation);
-        if (_batch.Count >= batchSize) await FlushAsync(cancellationToken);
+        if (observation is null) Reject(line, error!);
+        else _batch.Add(observation);
     }
+
+    private void Reject(long line, string error)
+    {
+        _rejected++;
+        if (_rejectedLines.Count < MaxRejectedListed) _rejectedLines.Add(new RejectedLine(line, error));
+    }
+
+    /// <summary>The bytes of <paramref name="part"/> in one span: a copy only when it straddles buffer segments.</summary>
+    private ReadOnlySpan<byte> Contiguous(in ReadOnlySequence<byte> part)
+    {
+        if (part.IsSingleSegment) return part.FirstSpan;
+        if (_copy.Length < part.Length) _copy = new byte[Math.Max(part.Length, Math.Min(2L * _copy.Length, MaxLineBytes + 2L))];
+        part.CopyTo(_copy);
+        return _copy.AsSpan(0, (int)part.Length);
+    }
+
+    private static bool IsBlank(ReadOnlySpan<byte> line) => line.IndexOfAnyExcept((byte)' ', (byte)'\t') < 0; // blank lines are not records
 
     private const string HeaderError = "not JSON, and not a CSV row under a header naming prospect_id and observed_at";
 
@@ -205,24 +289,14 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
 
     private static bool IsJson(ReadOnlySequence<byte> firstLine)
     {
-        foreach (var b in firstLine.IsSingleSegment ? firstLine.FirstSpan : firstLine.ToArray())
+        foreach (var segment in firstLine)
         {
-            if (b is (byte)' ' or (byte)'\t' or 0xEF or 0xBB or 0xBF) continue; // spaces, a UTF-8 byte order mark
-            return b == '{';
+            foreach (var b in segment.Span)
+            {
+                if (b is (byte)' ' or (byte)'\t' or 0xEF or 0xBB or 0xBF) continue; // spaces, a UTF-8 byte order mark
+                return b == '{';
+            }
         }
-        return true;
-    }
-
-    private static bool TryReadLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> line)
-    {
-        var end = buffer.PositionOf((byte)'\n');
-        if (end is null)
-        {
-            line = default;
-            return false;
-        }
-        line = buffer.Slice(0, end.Value);
-        buffer = buffer.Slice(buffer.GetPosition(1, end.Value));
         return true;
     }
 }
