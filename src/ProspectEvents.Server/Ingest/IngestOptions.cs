@@ -7,7 +7,7 @@ public sealed class IngestOptions
     public const int DefaultMaxLineBytes = 1024 * 1024;
 
     /// <summary>
-    /// The longest line taken, in bytes, without its line break. A longer one is rejected
+    /// The longest line (a CSV record: all its lines) taken, in bytes, without its line break. A longer one is rejected
     /// and skipped as it streams, so a runaway line costs this much memory, never its own size.
     /// </summary>
     public int MaxLineBytes { get; set; } = DefaultMaxLineBytes;

@@ -17,7 +17,7 @@ public sealed record IngestSummary(long Observations, long Rejected, long Stale,
 /// Streams observations from NDJSON or CSV (either optionally gzipped; the format is sniffed from the first
 /// bytes) into the store in batches, each batch one transaction. Bad lines are rejected with their number;
 /// the good lines of the same input are all taken. Shared by the <c>ingest</c> verb and the HTTP endpoint.
-/// A line longer than <see cref="MaxLineBytes"/> is rejected and skipped as it streams: the reader
+/// A line (a CSV record) longer than <see cref="MaxLineBytes"/> is rejected and skipped as it streams: the reader
 /// never holds more than that of one.
 /// </summary>
 public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = IngestRun.DefaultBatchSize)
@@ -33,12 +33,14 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
     private long _line, _observations, _rejected, _stale, _events;
     private bool _csvHeaderRead;
     private int[]? _csvColumns;
+    private readonly List<CsvRecord.Cell> _cells = [];
+    private readonly string?[] _values = new string?[ObservationParser.Fields.Length];
     private bool? _json;
     private bool _skipping; // inside an over-long line: its bytes are dropped up to its line break
-    private long _scanned; // bytes of the pending line already searched for its line break
+    private long _scanned; // bytes of the pending NDJSON line already searched for its line break
     private byte[] _copy = []; // a line that straddles two buffer segments, copied out
 
-    /// <summary>The longest line taken, in bytes, without its line break (<c>Ingest:MaxLineBytes</c>).</summary>
+    /// <summary>The longest line (CSV record) taken, in bytes, without its line break (<c>Ingest:MaxLineBytes</c>).</summary>
     public int MaxLineBytes { get; init; } = IngestOptions.DefaultMaxLineBytes;
 
     /// <summary>Called about once a second while running, and once at the end.</summary>
@@ -104,8 +106,8 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
     private string TooLong => $"longer than {MaxLineBytes} bytes (Ingest:MaxLineBytes): skipped";
 
     /// <summary>
-    /// Takes the line at the start of <paramref name="buffer"/> (or drops the next bytes of an over-long line) and
-    /// moves past it; false when it needs more input to tell where the line ends.
+    /// Takes the record at the start of <paramref name="buffer"/> (or drops the next bytes of an over-long line) and
+    /// moves past it; false when it needs more input to tell where the record ends.
     /// </summary>
     /// <param name="final">nothing follows <paramref name="buffer"/>: its end ends the last record</param>
     private bool TakeNext(ref ReadOnlySequence<byte> buffer, bool final)
@@ -131,10 +133,10 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
             if (end is null && !final && window.Length < MaxLineBytes + 2L) return false;
             _json = IsJson(end is null ? window : window.Slice(0, end.Value));
         }
-        return TakeLine(ref buffer, final);
+        return _json.Value ? TakeJsonLine(ref buffer, final) : TakeCsvRecord(ref buffer, final);
     }
 
-    private bool TakeLine(ref ReadOnlySequence<byte> buffer, bool final)
+    private bool TakeJsonLine(ref ReadOnlySequence<byte> buffer, bool final)
     {
         // A line longer than the limit is known as such from its first MaxLineBytes + 2 bytes (the limit, then CR LF).
         var window = buffer.Length > MaxLineBytes + 2L ? buffer.Slice(0, MaxLineBytes + 2L) : buffer;
@@ -173,47 +175,67 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
         }
         else if (!IsBlank(bytes))
         {
-            if (_json == false) TakeCsv(_line, bytes);
-            else if (ObservationParser.TryParseJson(bytes, out var observation, out var error)) _batch.Add(observation!);
+            if (ObservationParser.TryParseJson(bytes, out var observation, out var error)) _batch.Add(observation!);
             else Reject(_line, error!);
         }
         return true;
     }
 
-    private void TakeCsv(long line, ReadOnlySpan<byte> bytes)
+    private bool TakeCsvRecord(ref ReadOnlySequence<byte> buffer, bool final)
     {
-        Observation? observation;
-        string? error;
-        if ((error = ObservationParser.TextError(bytes)) is not null)
+        var scan = CsvRecord.Scan(buffer, MaxLineBytes, final, out var extent);
+        if (scan == CsvScan.NeedMore) return false;
+        var first = _line + 1;
+        _line += extent.Lines;
+        var record = buffer.Slice(0, extent.Length);
+        switch (scan)
         {
-            // Not text: read as a string, invalid UTF-8 would pass as U+FFFD and a NUL as a character.
-            _csvHeaderRead = true;
-            observation = null;
+            case CsvScan.Record when extent.Length > MaxLineBytes:
+            case CsvScan.TooLong:
+                Reject(first, TooLong);
+                _skipping = scan == CsvScan.TooLong;
+                break;
+            case CsvScan.Record:
+                TakeCsv(first, Contiguous(record));
+                break;
+            default:
+                Reject(first, extent.Error!);
+                break;
         }
-        else if (_csvColumns is null)
+        buffer = buffer.Slice(extent.Consumed);
+        return true;
+    }
+
+    private void TakeCsv(long line, ReadOnlySpan<byte> record)
+    {
+        if (IsBlank(record)) return;
+        var textError = ObservationParser.TextError(record);
+        if (_csvColumns is null)
         {
             // The first CSV row is the header. Without the two required columns no row can be read, the header included.
-            if (!_csvHeaderRead && (_csvColumns = CsvColumns(System.Text.Encoding.UTF8.GetString(bytes))) is not null)
+            if (!_csvHeaderRead && textError is null)
             {
-                _csvHeaderRead = true;
-                return;
+                CsvRecord.Split(record, _cells);
+                _csvColumns = CsvColumns(record, _cells);
             }
+            var header = !_csvHeaderRead && _csvColumns is not null;
             _csvHeaderRead = true;
-            observation = null;
-            error = HeaderError;
+            if (!header) Reject(line, textError ?? HeaderError);
+            return;
         }
-        else
+        if (textError is not null)
         {
-            var cells = CsvLine.Split(System.Text.Encoding.UTF8.GetString(bytes));
-            var values = new string?[ObservationParser.Fields.Length];
-            for (var i = 0; i < _csvColumns.Length && i < cells.Count; i++)
-            {
-                if (_csvColumns[i] >= 0) values[_csvColumns[i]] = cells[i];
-            }
-            ObservationParser.TryBuild(values, out observation, out error);
+            Reject(line, textError);
+            return;
         }
-        if (observation is null) Reject(line, error!);
-        else _batch.Add(observation);
+        CsvRecord.Split(record, _cells);
+        Array.Clear(_values); // TryBuild copies what it keeps into the observation
+        for (var i = 0; i < _csvColumns.Length && i < _cells.Count; i++)
+        {
+            if (_csvColumns[i] >= 0) _values[_csvColumns[i]] = CsvRecord.Text(record, _cells[i]);
+        }
+        if (ObservationParser.TryBuild(_values, out var observation, out var error)) _batch.Add(observation!);
+        else Reject(line, error!);
     }
 
     private void Reject(long line, string error)
@@ -236,9 +258,10 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
     private const string HeaderError = "not JSON, and not a CSV row under a header naming prospect_id and observed_at";
 
     /// <summary>The field index of each CSV column (-1: ignored); null when the header lacks a required column.</summary>
-    private static int[]? CsvColumns(string header)
+    private static int[]? CsvColumns(ReadOnlySpan<byte> header, List<CsvRecord.Cell> cells)
     {
-        int[] columns = [.. CsvLine.Split(header).Select(h => Array.IndexOf(ObservationParser.Fields, h.Trim()))];
+        var columns = new int[cells.Count];
+        for (var i = 0; i < cells.Count; i++) columns[i] = Array.IndexOf(ObservationParser.Fields, CsvRecord.Text(header, cells[i]).Trim());
         return columns.Contains(0) && columns.Contains(1) ? columns : null;
     }
 
