@@ -44,4 +44,7 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Warning, "HTTP {Method} {Path} was refused for the client's fault: {Problem} (correlation {CorrelationId})")]
     public static partial void ClientFault(ILogger logger, string method, string path, string problem, string correlationId);
+
+    [LoggerMessage(15, LogLevel.Warning, "Ingest stopped, answered 422: {Error}; {Observations} observations taken before it (correlation {CorrelationId})")]
+    public static partial void IngestInputBroke(ILogger logger, string error, long observations, string correlationId);
 }

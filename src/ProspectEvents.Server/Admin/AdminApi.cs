@@ -19,7 +19,8 @@ public static class AdminApi
             .WithSummary("Issue an API key for a partner");
         group.MapPost("/observations", IngestObservations)
             .WithSummary("Ingest profile observations")
-            .WithDescription("NDJSON body (optionally gzipped), streamed: any size. Answers the counts and the first rejected lines with their numbers.");
+            .WithDescription("NDJSON or CSV body (optionally gzipped), streamed: any size. Answers the counts and the first rejected lines with their numbers; "
+                + "422 with the same counts and an error when the input broke off (a truncated or corrupt gzip stream, a body cut short).");
         group.MapGet("/stats", Stats).WithSummary("Counts, and the latest events with their enrollment matches")
             .WithDescription("Counts of partners, enrollments, monitored prospects, events and event-enrollment matches; the fan-out indexer's backlog; the latest events, each with the number of active enrollments it matched when it was detected.");
         return group;
@@ -63,15 +64,22 @@ public static class AdminApi
             : TypedResults.Ok(new KeyCreated(ResponseContext.For(http), key.PartnerId, key.KeyId, key.Secret, ApiKey.ScopeName(key.Scope)));
     }
 
-    private static async Task<Ok<IngestResult>> IngestObservations(
-        HttpContext http, Store store, TimeProvider clock, IOptions<IngestOptions> options, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<IngestResult>, UnprocessableEntity<IngestResult>>> IngestObservations(
+        HttpContext http, Store store, TimeProvider clock, IOptions<IngestOptions> options, ILogger<IngestRun> logger)
     {
         // Streamed, so not held to the 1 MiB limit of the JSON endpoints.
         if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
-        var summary = await new IngestRun(store, clock) { MaxLineBytes = options.Value.MaxLineBytes }.RunAsync(http.Request.Body, cancellationToken);
+        // Not cancelled with the request: a client that goes away cuts the body, which the ingest takes for a broken
+        // input (it stops, and the batches it handed on commit) instead of cancelling them midway.
+        var summary = await new IngestRun(store, clock) { MaxLineBytes = options.Value.MaxLineBytes }.RunAsync(http.Request.Body, CancellationToken.None);
         var listed = summary.RejectedLines.Take(IngestResult.MaxListed).Select(r => new RejectedLineView(r.Line, r.Error)).ToList();
-        return TypedResults.Ok(new IngestResult(ResponseContext.For(http), summary.Observations, summary.Rejected, summary.Stale, summary.Events, summary.Seconds,
-            listed, summary.Rejected > listed.Count));
+        var context = ResponseContext.For(http);
+        var result = new IngestResult(summary.Error is null ? context : context with { RequestStatus = "failure" },
+            summary.Observations, summary.Rejected, summary.Stale, summary.Events, summary.Seconds, listed, summary.Rejected > listed.Count, summary.Error, summary.ErrorLine);
+        if (summary.Error is null) return TypedResults.Ok(result);
+        // A body that broke off is never answered as a whole one. The client may be gone (a cut connection): the log says it too.
+        Log.IngestInputBroke(logger, summary.Error, summary.Observations, http.CorrelationId());
+        return TypedResults.UnprocessableEntity(result);
     }
 
     private static async Task<Ok<AdminStats>> Stats(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
 using ProspectEvents.Server.Http;
 
 namespace ProspectEvents.Server.Admin;
@@ -40,10 +41,17 @@ public sealed record HealthStatus(string Status);
 
 public sealed record RejectedLineView(long Line, string Error);
 
-/// <summary>The counts of an ingest and its first rejected lines (<see cref="MaxListed"/> at most).</summary>
+/// <summary>
+/// The counts of an ingest and its first rejected lines (<see cref="MaxListed"/> at most); with <c>error</c> and
+/// <c>error_line</c> (answered 422) when the input broke off: the counts are then those of the batches committed before.
+/// </summary>
 public sealed record IngestResult(
     ResponseContext ResponseContext, long Observations, long Rejected, long Stale, long Events, double Seconds,
-    IReadOnlyList<RejectedLineView> RejectedLines, bool RejectedLinesTruncated)
+    IReadOnlyList<RejectedLineView> RejectedLines, bool RejectedLinesTruncated,
+    [property: Description("Only when the input broke off (422): what broke (a truncated or corrupt gzip stream, a body cut short) and at which line.")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null,
+    [property: Description("Only when the input broke off (422): the line the ingest was reading; it took nothing from there on.")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? ErrorLine = null)
 {
     public const int MaxListed = 100;
 }

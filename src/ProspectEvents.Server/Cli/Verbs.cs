@@ -118,10 +118,15 @@ public static class Verbs
         return new Command("keys", "Manage API keys.") { create, revoke };
     }
 
+    /// <summary>Exit codes of <c>ingest</c> besides 0; 1 is also System.CommandLine's for a usage error.</summary>
+    public const int NothingReadExit = 1, CannotStartExit = 2, InputBrokeExit = 3;
+
     private static Command Ingest(TextWriter output, TextWriter error)
     {
         var file = new Argument<string>("file") { Description = "NDJSON or CSV observations, optionally gzipped; - reads standard input." };
-        var command = new Command("ingest", "Detect events in profile observations; progress on stderr, a JSON summary on stdout.") { file };
+        var command = new Command("ingest", "Detect events in profile observations; progress on stderr, a JSON summary on stdout. "
+            + $"Exits {NothingReadExit} when every line was rejected, {CannotStartExit} when it cannot start (no such file, a bad setting), "
+            + $"{InputBrokeExit} when the input broke off (a truncated or corrupt gzip stream, a read error).") { file };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parsed, cancellationToken) =>
         {
@@ -129,13 +134,13 @@ public static class Verbs
             if (path != "-" && !File.Exists(path))
             {
                 await error.WriteLineAsync($"No such file: {path}");
-                return 2;
+                return CannotStartExit;
             }
             var settings = Configuration(parsed).GetSection(Server.Ingest.IngestOptions.Section).Get<Server.Ingest.IngestOptions>() ?? new Server.Ingest.IngestOptions();
             if (settings.MaxLineBytes <= 0)
             {
                 await error.WriteLineAsync("Ingest:MaxLineBytes must be a positive number of bytes (default 1048576).");
-                return 2;
+                return CannotStartExit;
             }
             await using var store = await OpenMigratedStoreAsync(parsed, cancellationToken);
             // Unbuffered: the ingest reads in large blocks of its own.
@@ -149,13 +154,21 @@ public static class Verbs
             await error.WriteLineAsync();
             foreach (var rejected in summary.RejectedLines.Take(20)) await error.WriteLineAsync($"line {rejected.Line}: {rejected.Error}");
             if (summary.Rejected > 20) await error.WriteLineAsync($"... and {summary.Rejected - 20} more rejected lines");
-            await output.WriteLineAsync(new JsonObject
+            // One line, then the counts of what was taken before the break (its batches are committed) on stdout.
+            if (summary.Error is not null) await error.WriteLineAsync($"error: {summary.Error}; the ingest stopped there, with the {summary.Observations} observations before it taken (re-ingesting the whole input is safe)");
+            var printed = new JsonObject
             {
                 ["observations"] = summary.Observations, ["rejected"] = summary.Rejected, ["stale"] = summary.Stale,
                 ["events"] = summary.Events, ["seconds"] = summary.Seconds,
-            }.ToJsonString());
-            // Non-zero only when nothing could be read.
-            return summary.Observations == 0 && summary.Rejected > 0 ? 1 : 0;
+            };
+            if (summary.Error is not null)
+            {
+                printed["error"] = summary.Error;
+                printed["error_line"] = summary.ErrorLine;
+            }
+            await output.WriteLineAsync(printed.ToJsonString());
+            if (summary.Error is not null) return InputBrokeExit;
+            return summary.Observations == 0 && summary.Rejected > 0 ? NothingReadExit : 0;
         });
         return command;
     }

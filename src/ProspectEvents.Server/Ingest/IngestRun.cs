@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.IO.Compression;
 using System.IO.Pipelines;
 using ProspectEvents.Detection;
 using ProspectEvents.Storage;
@@ -10,15 +9,23 @@ namespace ProspectEvents.Server.Ingest;
 /// <summary>A rejected input line: its 1-based number and why.</summary>
 public sealed record RejectedLine(long Line, string Error);
 
-/// <summary>The outcome of one ingest; <see cref="RejectedLines"/> holds the first <see cref="IngestRun.MaxRejectedListed"/>.</summary>
-public sealed record IngestSummary(long Observations, long Rejected, long Stale, long Events, double Seconds, IReadOnlyList<RejectedLine> RejectedLines);
+/// <summary>
+/// The outcome of one ingest; <see cref="RejectedLines"/> holds the first <see cref="IngestRun.MaxRejectedListed"/>.
+/// <see cref="Error"/> is null when the input ended cleanly; otherwise it says, in one line, how the input broke off
+/// (a truncated or corrupt gzip stream, a body cut short, a read error) and at which line, <see cref="ErrorLine"/>: the
+/// ingest stopped there, and the counts are those of the batches committed before.
+/// </summary>
+public sealed record IngestSummary(
+    long Observations, long Rejected, long Stale, long Events, double Seconds, IReadOnlyList<RejectedLine> RejectedLines,
+    string? Error = null, long? ErrorLine = null);
 
 /// <summary>
 /// Streams observations from NDJSON or CSV (either optionally gzipped; the format is sniffed from the first
 /// bytes) into the store in batches, each batch one transaction. Bad lines are rejected with their number;
 /// the good lines of the same input are all taken. Shared by the <c>ingest</c> verb and the HTTP endpoint.
 /// A line (a CSV record) longer than <see cref="MaxLineBytes"/> is rejected and skipped as it streams: the reader
-/// never holds more than that of one.
+/// never holds more than that of one. An input that breaks off stops the ingest: the batch being filled is dropped,
+/// those handed on before commit, and the summary says what broke (<see cref="IngestSummary.Error"/>).
 /// </summary>
 public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = IngestRun.DefaultBatchSize)
 {
@@ -39,6 +46,8 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
     private bool _skipping; // inside an over-long line: its bytes are dropped up to its line break
     private long _scanned; // bytes of the pending NDJSON line already searched for its line break
     private byte[] _copy = []; // a line that straddles two buffer segments, copied out
+    private string? _error;
+    private long? _errorLine;
 
     /// <summary>The longest line (CSV record) taken, in bytes, without its line break (<c>Ingest:MaxLineBytes</c>).</summary>
     public int MaxLineBytes { get; init; } = IngestOptions.DefaultMaxLineBytes;
@@ -52,8 +61,8 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
         _elapsed.Start();
         try
         {
-            await ReadAllAsync(input, cancellationToken);
-            await FlushAsync(cancellationToken);
+            // A broken input leaves the batch being filled behind: the ingest stops where it broke.
+            if (await ReadAllAsync(input, cancellationToken)) await FlushAsync(cancellationToken);
             while (_inFlight.Count > 0) await CollectAsync();
         }
         catch
@@ -78,30 +87,98 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
         return summary;
     }
 
-    private async Task ReadAllAsync(Stream input, CancellationToken cancellationToken)
+    /// <summary>Reads and takes every record; false when the input broke off (<see cref="_error"/> says how).</summary>
+    private async Task<bool> ReadAllAsync(Stream input, CancellationToken cancellationToken)
     {
         var lastProgress = TimeSpan.Zero;
-        var reader = await DecompressedAsync(PipeReader.Create(input, ReadOptions), cancellationToken);
-        while (true)
+        var reader = PipeReader.Create(input, ReadOptions);
+        GzipInput? gzip = null;
+        var drained = false;
+        try
         {
-            var result = await reader.ReadAsync(cancellationToken);
-            var buffer = result.Buffer;
-            while (TakeNext(ref buffer, result.IsCompleted))
+            try
             {
-                if (_batch.Count >= batchSize) await FlushAsync(cancellationToken);
+                var start = await reader.ReadAtLeastAsync(2, cancellationToken);
+                var sniffed = start.Buffer.Slice(0, Math.Min(2, start.Buffer.Length)).ToArray() is [0x1f, 0x8b];
+                reader.AdvanceTo(start.Buffer.Start); // nothing consumed
+                if (sniffed)
+                {
+                    gzip = new GzipInput(reader, MaxLineBytes + 2L);
+                    reader = gzip.Reader;
+                }
             }
-            if (result.IsCompleted) break;
-            reader.AdvanceTo(buffer.Start, buffer.End);
-            if (Progress is not null && _elapsed.Elapsed - lastProgress > TimeSpan.FromSeconds(1))
+            catch (Exception e) when (IsInputFailure(e, cancellationToken))
             {
-                lastProgress = _elapsed.Elapsed;
-                Progress(Summary());
+                return Broke(e);
+            }
+            while (true)
+            {
+                ReadResult result;
+                try
+                {
+                    result = await reader.ReadAsync(cancellationToken);
+                }
+                catch (Exception e) when (IsInputFailure(e, cancellationToken))
+                {
+                    return Broke(e);
+                }
+                var buffer = result.Buffer;
+                // Past a break, only the records complete before it count: the bytes after the last of them are a cut.
+                var broken = result.IsCompleted ? gzip?.Error : null;
+                var final = result.IsCompleted && broken is null;
+                while (TakeNext(ref buffer, final))
+                {
+                    if (_batch.Count >= batchSize) await FlushAsync(cancellationToken);
+                }
+                if (result.IsCompleted)
+                {
+                    drained = true;
+                    return broken is null || Broke(broken);
+                }
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (Progress is not null && _elapsed.Elapsed - lastProgress > TimeSpan.FromSeconds(1))
+                {
+                    lastProgress = _elapsed.Elapsed;
+                    Progress(Summary());
+                }
             }
         }
-        await reader.CompleteAsync();
+        finally
+        {
+            await reader.CompleteAsync();
+            if (drained && gzip is not null) await gzip.Done;
+        }
     }
 
-    private IngestSummary Summary() => new(_observations, _rejected, _stale, _events, Math.Round(_elapsed.Elapsed.TotalSeconds, 3), _rejectedLines);
+    /// <summary>
+    /// The input's own failures: a gzip stream truncated or corrupt, a body cut short, a read error. The store's
+    /// failures, and this ingest's cancellation, are not.
+    /// </summary>
+    private static bool IsInputFailure(Exception e, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && e is IOException or InvalidDataException or ICSharpCode.SharpZipLib.SharpZipBaseException or OperationCanceledException;
+
+    private bool Broke(Exception e)
+    {
+        _errorLine = _line + 1;
+        _error = $"the input broke off at line {_errorLine}: {Describe(e)}";
+        return false;
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        EndOfStreamException or ICSharpCode.SharpZipLib.SharpZipBaseException when e.Message.Contains("EO", StringComparison.Ordinal)
+            => "the gzip stream is truncated (it ends inside a member)",
+        ICSharpCode.SharpZipLib.GZip.GZipException when e.Message.Contains("crc", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("mismatch", StringComparison.OrdinalIgnoreCase)
+            => "the gzip stream is corrupt (its checksum does not match its data)",
+        ICSharpCode.SharpZipLib.SharpZipBaseException => $"the gzip stream is corrupt ({OneLine(e.Message)})",
+        Microsoft.AspNetCore.Http.BadHttpRequestException => $"the request body broke off ({OneLine(e.Message)})",
+        OperationCanceledException => "the connection was closed before the body ended",
+        _ => $"reading the input failed ({OneLine(e.Message)})",
+    };
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim().TrimEnd('.');
+
+    private IngestSummary Summary() => new(_observations, _rejected, _stale, _events, Math.Round(_elapsed.Elapsed.TotalSeconds, 3), _rejectedLines, _error, _errorLine);
 
     private string TooLong => $"longer than {MaxLineBytes} bytes (Ingest:MaxLineBytes): skipped";
 
@@ -301,14 +378,6 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
     // Reads of 128 KiB instead of the default 4 KiB: a 400 MB file took 100,000 reads, and one line in ten straddled
     // two buffers and was copied out whole.
     private static readonly StreamPipeReaderOptions ReadOptions = new(bufferSize: 128 * 1024, minimumReadSize: 32 * 1024);
-
-    private static async Task<PipeReader> DecompressedAsync(PipeReader reader, CancellationToken cancellationToken)
-    {
-        var start = await reader.ReadAtLeastAsync(2, cancellationToken);
-        var gzip = start.Buffer.Slice(0, Math.Min(2, start.Buffer.Length)).ToArray() is [0x1f, 0x8b];
-        reader.AdvanceTo(start.Buffer.Start); // nothing consumed
-        return gzip ? PipeReader.Create(new GZipStream(reader.AsStream(), CompressionMode.Decompress), ReadOptions) : reader;
-    }
 
     private static bool IsJson(ReadOnlySequence<byte> firstLine)
     {
