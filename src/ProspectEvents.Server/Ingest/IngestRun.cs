@@ -204,6 +204,13 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
         }
         if (_json is null)
         {
+            // A UTF-8 byte order mark (spreadsheets write one before a CSV header) is not part of the first line.
+            if (buffer.Length < 3 && !final) return false;
+            if (buffer.Length >= 3 && buffer.Slice(0, 3).ToArray() is [0xEF, 0xBB, 0xBF])
+            {
+                buffer = buffer.Slice(3);
+                if (buffer.IsEmpty) return false;
+            }
             // The first line tells the format: a JSON object, or a CSV header.
             var window = buffer.Slice(0, Math.Min(buffer.Length, MaxLineBytes + 2L));
             var end = window.PositionOf((byte)'\n');
@@ -385,7 +392,7 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
         {
             foreach (var b in segment.Span)
             {
-                if (b is (byte)' ' or (byte)'\t' or 0xEF or 0xBB or 0xBF) continue; // spaces, a UTF-8 byte order mark
+                if (b is (byte)' ' or (byte)'\t') continue;
                 return b == '{';
             }
         }

@@ -130,6 +130,19 @@ public abstract class CsvInputContract(Backend backend) : IAsyncLifetime
         Assert.Equal(40, body.GetProperty("observations").GetInt64());
         Assert.Equal(2, body.GetProperty("rejected_lines").EnumerateArray().Single().GetProperty("line").GetInt64());
     }
+
+    [Fact]
+    public async Task AByteOrderMarkBeforeTheFirstLineIsNotPartOfItInCsvAndInNdjson()
+    {
+        byte[] bom = [0xEF, 0xBB, 0xBF];
+
+        var (csvStatus, csv) = await _server.PostAsync([.. bom, .. Utf8($"prospect_id,observed_at\n{Feed.Dana},2026-10-01T00:00:00Z\n")]);
+        var (ndjsonStatus, ndjson) = await _server.PostAsync([.. bom, .. Utf8(Feed.Lines(Feed.Line(Feed.Eli, "2026-10-01T00:00:00Z", "Acme")))]);
+
+        Assert.Equal((200, 200), (csvStatus, ndjsonStatus));
+        Assert.Equal((1, 0), (csv.GetProperty("observations").GetInt64(), csv.GetProperty("rejected").GetInt64()));
+        Assert.Equal((1, 0), (ndjson.GetProperty("observations").GetInt64(), ndjson.GetProperty("rejected").GetInt64()));
+    }
 }
 
 public sealed class SqliteCsvInputTests() : CsvInputContract(Backend.Sqlite);
