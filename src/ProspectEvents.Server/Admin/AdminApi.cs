@@ -75,7 +75,8 @@ public static class AdminApi
         var listed = summary.RejectedLines.Take(IngestResult.MaxListed).Select(r => new RejectedLineView(r.Line, r.Error)).ToList();
         var context = ResponseContext.For(http);
         var result = new IngestResult(summary.Error is null ? context : context with { RequestStatus = "failure" },
-            summary.Observations, summary.Rejected, summary.Stale, summary.Events, summary.Seconds, listed, summary.Rejected > listed.Count, summary.Error, summary.ErrorLine);
+            summary.Observations, summary.Rejected, summary.Stale, summary.Events, summary.Seconds, listed, summary.Rejected > listed.Count, summary.Error, summary.ErrorLine,
+            summary.Error is null ? null : [new ValidationError(["body"], summary.Error, "input_broken")]);
         if (summary.Error is null) return TypedResults.Ok(result);
         // A body that broke off is never answered as a whole one. The client may be gone (a cut connection): the log says it too.
         Log.IngestInputBroke(logger, summary.Error, summary.Observations, http.CorrelationId());

@@ -51,7 +51,9 @@ public sealed record IngestResult(
     [property: Description("Only when the input broke off (422): what broke (a truncated or corrupt gzip stream, a body cut short) and at which line.")]
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null,
     [property: Description("Only when the input broke off (422): the line the ingest was reading; it took nothing from there on.")]
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? ErrorLine = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? ErrorLine = null,
+    [property: Description("Only when the input broke off (422): the same error in FastAPI's shape, as every 422 carries it (type input_broken).")]
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ValidationError>? Detail = null)
 {
     public const int MaxListed = 100;
 }

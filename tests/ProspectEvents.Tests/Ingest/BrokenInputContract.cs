@@ -64,6 +64,9 @@ public abstract class BrokenInputContract(Backend backend) : IAsyncLifetime
             Assert.True(status == 422, $"a gzip cut after {cut} of {Gzipped.Length} bytes answered {status}: {body}");
             AssertStopped(body, taken, rejected, "the gzip stream is truncated");
             Assert.Equal("failure", body.GetProperty("response_context").GetProperty("request_status").GetString());
+            var detail = Assert.Single(body.GetProperty("detail").EnumerateArray()); // as in every 422
+            Assert.Equal(("input_broken", body.GetProperty("error").GetString()), (detail.GetProperty("type").GetString(), detail.GetProperty("msg").GetString()));
+            Assert.Equal("""["body"]""", detail.GetProperty("loc").GetRawText());
         }
     }
 
