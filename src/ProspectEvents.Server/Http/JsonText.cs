@@ -49,21 +49,28 @@ public static class JsonText
     }
 
     /// <summary>True when the raw (still escaped) JSON string is valid UTF-8 and escapes no lone surrogate.</summary>
-    public static bool IsText(ReadOnlySpan<byte> raw)
+    public static bool IsText(ReadOnlySpan<byte> raw) => Utf8.IsValid(raw) && FindBadEscape(raw, rejectNul: false) is null;
+
+    /// <summary>
+    /// The first escape of raw JSON text that is no character: a lone surrogate, or with <paramref name="rejectNul"/> a
+    /// NUL (<c>\u0000</c>); its byte offset and code unit, or null. Outside a string a backslash is invalid JSON, so every
+    /// backslash starts an escape, and text without one costs a vectorized pass.
+    /// </summary>
+    public static (int At, char Unit)? FindBadEscape(ReadOnlySpan<byte> raw, bool rejectNul)
     {
-        if (!Utf8.IsValid(raw)) return false;
         for (var i = raw.IndexOf((byte)'\\'); i >= 0 && i < raw.Length;)
         {
             if (raw[i] != '\\') { i++; continue; }
-            if (i + 1 >= raw.Length || raw[i + 1] != 'u') { i += 2; continue; }
-            if (Escaped(raw, i) is not { } unit) return false;
+            if (i + 1 >= raw.Length || raw[i + 1] != 'u') { i += 2; continue; } // \\, \", \n: the next byte starts no escape
+            if (Escaped(raw, i) is not { } unit) return null; // no escape at all: the parser says what is wrong
+            var at = i;
             i += 6;
-            if (char.IsLowSurrogate(unit)) return false;
+            if (char.IsLowSurrogate(unit) || (rejectNul && unit == '\0')) return (at, unit);
             if (!char.IsHighSurrogate(unit)) continue;
-            if (i + 1 >= raw.Length || raw[i] != '\\' || raw[i + 1] != 'u' || Escaped(raw, i) is not { } low || !char.IsLowSurrogate(low)) return false;
+            if (i + 1 >= raw.Length || raw[i] != '\\' || raw[i + 1] != 'u' || Escaped(raw, i) is not { } low || !char.IsLowSurrogate(low)) return (at, unit);
             i += 6;
         }
-        return true;
+        return null;
     }
 
     private static char? Escaped(ReadOnlySpan<byte> raw, int at) =>

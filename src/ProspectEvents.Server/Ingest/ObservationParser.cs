@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Unicode;
 using System.Text.Json;
 using ProspectEvents.Detection;
+using ProspectEvents.Server.Http;
 
 namespace ProspectEvents.Server.Ingest;
 
@@ -96,52 +97,12 @@ public static class ObservationParser
         if (special < 0) return null;
         var nul = line[special..].IndexOf((byte)0);
         if (nul >= 0) return $"a NUL byte at byte {special + nul + 1}";
-        for (var i = special; i >= 0 && i + 1 < line.Length;)
+        return JsonText.FindBadEscape(line, rejectNul: true) switch
         {
-            if (line[i + 1] == 'u' && Hex4(line, i + 2) is { } code)
-            {
-                if (code == 0) return $"a NUL (\\u0000) at byte {i + 1}";
-                if (code is >= 0xD800 and <= 0xDBFF && i + 11 < line.Length && line[i + 6] == '\\' && line[i + 7] == 'u' && Hex4(line, i + 8) is >= 0xDC00 and <= 0xDFFF)
-                {
-                    i += 12; // a surrogate pair: one character
-                }
-                else if (code is >= 0xD800 and <= 0xDFFF)
-                {
-                    return $"a lone surrogate (\\u{code:x4}) at byte {i + 1}: text must be valid Unicode";
-                }
-                else
-                {
-                    i += 6;
-                }
-            }
-            else
-            {
-                i += 2; // \\, \", \n, ...: the second character is never the start of an escape
-            }
-            if (i >= line.Length) break;
-            var next = line[i..].IndexOf((byte)'\\');
-            i = next < 0 ? -1 : i + next;
-        }
-        return null;
-    }
-
-    private static int? Hex4(ReadOnlySpan<byte> line, int at)
-    {
-        if (at + 4 > line.Length) return null;
-        var value = 0;
-        foreach (var b in line.Slice(at, 4))
-        {
-            var digit = b switch
-            {
-                >= (byte)'0' and <= (byte)'9' => b - '0',
-                >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
-                >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
-                _ => -1,
-            };
-            if (digit < 0) return null;
-            value = value * 16 + digit;
-        }
-        return value;
+            null => null,
+            ({ } at, '\0') => $"a NUL (\\u0000) at byte {at + 1}",
+            ({ } at, var unit) => $"a lone surrogate (\\u{(int)unit:x4}) at byte {at + 1}: text must be valid Unicode",
+        };
     }
 
     private static string InvalidUtf8(ReadOnlySpan<byte> text)
