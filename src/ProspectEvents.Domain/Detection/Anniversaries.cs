@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace ProspectEvents.Detection;
 
-/// <summary>Job-start anniversaries (DESIGN.md §5): one event per prospect, employer and year.</summary>
+/// <summary>Job-start anniversaries (docs/detection.md): one event per prospect, employer and year.</summary>
 public static class Anniversaries
 {
     /// <summary>The anniversary <paramref name="state"/> has on <paramref name="day"/>, or null.</summary>

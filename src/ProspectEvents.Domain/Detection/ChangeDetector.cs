@@ -9,7 +9,7 @@ namespace ProspectEvents.Detection;
 public readonly record struct Detection(ProspectState State, CareerEvent? Event, bool Stale);
 
 /// <summary>
-/// The detection rules of DESIGN.md §5 as a pure function: previous state + observation → new state + event.
+/// The detection rules of docs/detection.md as a pure function: previous state + observation → new state + event.
 /// Unknown is never a change; when in doubt, no event.
 /// </summary>
 public static class ChangeDetector

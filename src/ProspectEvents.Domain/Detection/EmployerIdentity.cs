@@ -11,7 +11,7 @@ public enum EmployerComparison
 
 /// <summary>
 /// Who employs a prospect, compared by the strongest identity both sides know: company id, else normalized
-/// domain, else normalized name (DESIGN.md §5).
+/// domain, else normalized name (docs/detection.md).
 /// </summary>
 public readonly record struct EmployerIdentity(string? CompanyId, string? Domain, string? Name)
 {

@@ -1,7 +1,7 @@
 namespace ProspectEvents.Detection;
 
 /// <summary>
-/// One profile snapshot of one prospect (DESIGN.md §4): the fields detection uses. Every field but the id and the
+/// One profile snapshot of one prospect (docs/api.md, operator API): the fields detection uses. Every field but the id and the
 /// time may be null, which means unknown, never "changed to nothing". (The feed's job_department and
 /// job_seniority_level are checked for type and otherwise ignored: no rule reads them.)
 /// </summary>

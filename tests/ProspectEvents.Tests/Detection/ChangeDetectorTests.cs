@@ -3,7 +3,7 @@ using ProspectEvents.Detection;
 
 namespace ProspectEvents.Tests.Detection;
 
-/// <summary>The detection rules of DESIGN.md §5, one behaviour per test.</summary>
+/// <summary>The detection rules of docs/detection.md, one behaviour per test.</summary>
 public sealed class ChangeDetectorTests
 {
     private const string Dana = "20ae6cbf564ee683e66685e429844a5ff8ffc30f";

@@ -2,7 +2,7 @@ using ProspectEvents.Detection;
 
 namespace ProspectEvents.Tests.Detection;
 
-/// <summary>The two start-date forms feeds give (DESIGN.md §4), and everything else refused.</summary>
+/// <summary>The two start-date forms feeds give (docs/api.md), and everything else refused.</summary>
 public sealed class JobStartDateTests
 {
     [Theory]

@@ -34,7 +34,7 @@ public static class OpenApiOperations
 
     /// <summary>
     /// The body of <c>POST /v1/admin/observations</c>, which the document leaves out (it is NDJSON, read as a stream):
-    /// one observation a line, as docs/api.md and DESIGN.md §4 describe it.
+    /// one observation a line, as docs/api.md describes it.
     /// </summary>
     public const string ObservationSchema = """
         {"type":"object","required":["prospect_id","observed_at"],"properties":{
