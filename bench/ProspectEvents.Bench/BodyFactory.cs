@@ -10,7 +10,7 @@ namespace ProspectEvents.Bench;
 /// generator stays cheap while every request is a genuinely new enrollment. A worker has at most one
 /// request in flight, so reusing its buffer after the response has been read is safe.
 /// </summary>
-internal sealed class BodyFactory
+internal sealed class BodyFactory : IRequestBodies
 {
     private static ReadOnlySpan<byte> Hex => "0123456789abcdef"u8;
 
@@ -72,4 +72,21 @@ internal sealed class BodyFactory
         pos += _tail.Length;
         return pos;
     }
+}
+
+/// <summary>Request bodies written into one reusable buffer per worker (one request in flight per worker).</summary>
+internal interface IRequestBodies
+{
+    byte[] Buffer { get; }
+
+    /// <summary>Writes request number <paramref name="n"/> into <see cref="Buffer"/>; returns its length.</summary>
+    int Build(long n);
+}
+
+/// <summary>A GET: no body at all.</summary>
+internal sealed class NoBody : IRequestBodies
+{
+    public byte[] Buffer { get; } = [];
+
+    public int Build(long n) => 0;
 }

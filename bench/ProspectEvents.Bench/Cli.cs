@@ -26,6 +26,8 @@ internal enum BodyKind
 {
     Echo,
     Enrollment,
+    Get,
+    Fetch,
 }
 
 internal sealed record LoadOptions
@@ -38,6 +40,8 @@ internal sealed record LoadOptions
     public int Connections { get; init; } = 32;
     public int Ids { get; init; } = 20;
     public int ServerPid { get; init; }
+    public string? IdsFile { get; init; }
+    public FetchWindow Window { get; init; } = FetchWindow.Narrow;
 }
 
 internal static partial class Cli
@@ -49,6 +53,7 @@ internal static partial class Cli
           dotnet run -c Release --project bench/ProspectEvents.Bench -- enrollments [options]
           dotnet run -c Release --project bench/ProspectEvents.Bench -- ingest [options]
           dotnet run -c Release --project bench/ProspectEvents.Bench -- deliveries [options]
+          dotnet run -c Release --project bench/ProspectEvents.Bench -- fetch [options]
           dotnet run -c Release --project bench/ProspectEvents.Bench -- generate-feed [options]
 
         enrollments options:
@@ -68,7 +73,7 @@ internal static partial class Cli
         Exit code: 0 = ran without request errors, 1 = some requests failed (results invalid),
                    2 = usage error / setup failure (build, start, readiness, smoke request).
 
-        """ + IngestUsage + DeliveryUsage;
+        """ + IngestUsage + DeliveryUsage + FetchUsage;
 
     public static int Fail(string message)
     {
@@ -123,6 +128,8 @@ internal static partial class Cli
                         {
                             "echo" => BodyKind.Echo,
                             "enrollment" => BodyKind.Enrollment,
+                            "get" => BodyKind.Get,
+                            "fetch" => BodyKind.Fetch,
                             _ => throw new CliException($"unknown --kind '{kind}'"),
                         },
                     };
@@ -133,6 +140,8 @@ internal static partial class Cli
                 case "--connections": o = o with { Connections = PositiveInt(args, ref i) }; break;
                 case "--ids": o = o with { Ids = PositiveInt(args, ref i) }; break;
                 case "--server-pid": o = o with { ServerPid = PositiveInt(args, ref i) }; break;
+                case "--ids-file": o = o with { IdsFile = Value(args, ref i) }; break;
+                case "--window": o = o with { Window = ParseWindow(Value(args, ref i)) }; break;
                 default: throw new CliException($"unknown loadgen option '{args[i]}'");
             }
         }

@@ -29,6 +29,8 @@ internal static class EchoServer
 
         var app = builder.Build();
         app.MapGet("/readyz", () => TypedResults.Ok());
+        // The fetch benchmark's baseline: the cheapest GET Kestrel serves (a constant short text).
+        app.MapGet("/get", () => "ok");
         app.MapPost("/echo", (EnrollmentRequestEcho request) => TypedResults.Ok(request));
 
         await app.RunAsync();

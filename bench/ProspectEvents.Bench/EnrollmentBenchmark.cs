@@ -498,7 +498,7 @@ internal static class EnrollmentBenchmark
         return false;
     }
 
-    private static async Task<(int Status, string Body)> PostOnceAsync(Uri url, ReadOnlyMemory<byte> body, string? apiKey)
+    internal static async Task<(int Status, string Body)> PostOnceAsync(Uri url, ReadOnlyMemory<byte> body, string? apiKey)
     {
         using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
         using var req = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ReadOnlyMemoryContent(body) };
@@ -519,7 +519,7 @@ internal static class EnrollmentBenchmark
         }
     }
 
-    private static string? ParseApiKey(string stdout)
+    internal static string? ParseApiKey(string stdout)
     {
         // The command prints {"partner_id": "...", "api_key": "pek_..."}; on a fresh database other
         // text (e.g. the one-time default admin key notice) may come first, so try every line that

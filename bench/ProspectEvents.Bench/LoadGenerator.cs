@@ -37,7 +37,14 @@ internal static class LoadGenerator
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
 
-        int bodyBytes = new BodyFactory(0, o.Ids).Build(0);
+        string[]? known = o.IdsFile is null ? null : FetchBodyFactory.ReadIds(o.IdsFile);
+        IRequestBodies Bodies(int worker) => o.Kind switch
+        {
+            BodyKind.Fetch => new FetchBodyFactory(known ?? throw new CliException("--kind fetch needs --ids-file"), o.Ids, o.Window),
+            BodyKind.Get => new NoBody(),
+            _ => new BodyFactory(worker, o.Ids),
+        };
+        int bodyBytes = Bodies(0).Build(0);
 
         long freq = Stopwatch.Frequency;
         long start = Stopwatch.GetTimestamp();
@@ -51,11 +58,11 @@ internal static class LoadGenerator
         var workers = new Worker[o.Connections];
         for (int w = 0; w < workers.Length; w++)
         {
-            workers[w] = new Worker(w, new BodyFactory(w, o.Ids), o.Seconds);
+            workers[w] = new Worker(w, Bodies(w), o.Seconds);
         }
 
         Console.Error.WriteLine(
-            $"loadgen: {o.Connections} connections -> POST {o.Url} ({o.Kind.ToString().ToLowerInvariant()}, {o.Ids} ids, ~{bodyBytes} B body), " +
+            $"loadgen: {o.Connections} connections -> {(o.Kind == BodyKind.Get ? "GET" : "POST")} {o.Url} ({o.Kind.ToString().ToLowerInvariant()}, {o.Ids} ids, ~{bodyBytes} B body), " +
             $"warm-up {o.WarmupSeconds}s + window {o.Seconds}s, affinity {ProcStats.AffinityList(Environment.ProcessId) ?? "n/a"}");
 
         var sampler = Task.Run(() => SampleCpu(o.ServerPid, windowStart, windowEnd, hardStop.Token));
@@ -64,7 +71,7 @@ internal static class LoadGenerator
         CpuSample? cpu = await sampler;
 
         // Measured after the run (steady-state JIT, nothing else competing on this core).
-        double buildNs = MeasureBodyBuild(o.Ids, out _);
+        double buildNs = MeasureBodyBuild(Bodies(999));
 
         long requests = workers.Sum(w => w.WindowRequests);
         long errors = workers.Sum(w => w.WindowErrors);
@@ -103,13 +110,11 @@ internal static class LoadGenerator
         return errors + result.WarmupErrors > 0 ? 1 : 0;
     }
 
-    private static double MeasureBodyBuild(int ids, out int bytes)
+    private static double MeasureBodyBuild(IRequestBodies f)
     {
-        var f = new BodyFactory(999, ids);
-        bytes = 0;
         for (int i = 0; i < 50_000; i++)
         {
-            bytes = f.Build(i);
+            f.Build(i);
         }
 
         const int n = 50_000;
@@ -184,7 +189,7 @@ internal static class LoadGenerator
         return new LatencySummary(ticks.Length, At(0.50), At(0.90), At(0.99), At(0.999), ticks[^1] * toMs, mean);
     }
 
-    private sealed class Worker(int id, BodyFactory bodies, int seconds)
+    private sealed class Worker(int id, IRequestBodies bodies, int seconds)
     {
         private long[] _latencies = new long[16_384];
 
@@ -217,9 +222,12 @@ internal static class LoadGenerator
             while (!ct.IsCancellationRequested && Stopwatch.GetTimestamp() < windowEnd)
             {
                 int length = bodies.Build(n++);
-                using var request = new HttpRequestMessage(HttpMethod.Post, o.Url);
-                request.Content = new ByteArrayContent(bodies.Buffer, 0, length);
-                request.Content.Headers.ContentType = contentType;
+                using var request = new HttpRequestMessage(o.Kind == BodyKind.Get ? HttpMethod.Get : HttpMethod.Post, o.Url);
+                if (o.Kind != BodyKind.Get)
+                {
+                    request.Content = new ByteArrayContent(bodies.Buffer, 0, length);
+                    request.Content.Headers.ContentType = contentType;
+                }
                 if (o.ApiKey is not null)
                 {
                     request.Headers.TryAddWithoutValidation("api_key", o.ApiKey);

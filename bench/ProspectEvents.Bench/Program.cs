@@ -22,6 +22,7 @@ try
         "ingest" => await IngestBenchmark.RunAsync(Cli.ParseIngestOptions(rest)),
         "generate-feed" => FeedGenerator.Run(Cli.ParseFeedOptions(rest)),
         "parse-feed" => FeedParser.Run(Cli.ParseParseFeedOptions(rest)),
+        "fetch" => await FetchBenchmark.RunAsync(Cli.ParseFetchOptions(rest)),
         "deliveries" => await DeliveryBenchmark.RunAsync(Cli.ParseDeliveryOptions(rest)),
         "webhook-receiver" => await WebhookReceiver.RunAsync(rest),
         "post-bodies" => await BodyPoster.RunAsync(Cli.ParsePostBodiesOptions(rest)),
