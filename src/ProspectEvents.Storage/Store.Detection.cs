@@ -196,18 +196,37 @@ public abstract partial class Store
     /// </summary>
     protected virtual int RowsPerStatement => MaxRowsPerStatement;
 
+    private static readonly string?[] FetchEventsSqlByCounts = new string?[64 * 4];
+    private static readonly string[] ProspectParameters = [.. Enumerable.Range(0, 64).Select(i => $"@p{i}")];
+    private static readonly string[] NameParameters = [.. Enumerable.Range(0, 4).Select(i => $"@n{i}")];
+
+    /// <summary>
+    /// The fetch statement for <paramref name="prospects"/> ids and <paramref name="names"/> types, built once per pair of
+    /// counts: the text is the key of the prepared statement a provider keeps (SQLite per connection, Npgsql's auto-prepare).
+    /// </summary>
+    private static string FetchEventsSql(int prospects, int names)
+    {
+        if (prospects >= 64 || names >= 4) return BuildFetchEventsSql(prospects, names);
+        return FetchEventsSqlByCounts[(prospects * 4) + names] ??= BuildFetchEventsSql(prospects, names);
+    }
+
+    private static string BuildFetchEventsSql(int prospects, int names)
+    {
+        var sql = new StringBuilder("SELECT event_id, event_name, event_time, prospect_id, data FROM events WHERE prospect_id IN (");
+        sql.AppendJoin(", ", Enumerable.Range(0, prospects).Select(i => $"@p{i}")).Append(") AND event_name IN (");
+        sql.AppendJoin(", ", Enumerable.Range(0, names).Select(i => $"@n{i}")).Append(") AND event_time >= @from AND event_time <= @to ORDER BY event_time DESC, event_id");
+        return sql.ToString();
+    }
+
     /// <summary>Events of the given prospects and types with <c>from ≤ event_time ≤ to</c>, newest first.</summary>
     public Task<List<StoredEvent>> FetchEventsAsync(
         IReadOnlyList<string> prospectIds, IReadOnlyCollection<string> eventNames, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {
-            var sql = new StringBuilder("SELECT event_id, event_name, event_time, prospect_id, data FROM events WHERE prospect_id IN (");
-            sql.AppendJoin(", ", prospectIds.Select((_, i) => $"@p{i}")).Append(") AND event_name IN (");
-            sql.AppendJoin(", ", eventNames.Select((_, i) => $"@n{i}")).Append(") AND event_time >= @from AND event_time <= @to ORDER BY event_time DESC, event_id");
-            await using var command = Command(connection, null, sql.ToString());
-            for (var i = 0; i < prospectIds.Count; i++) AddParameter(command, $"@p{i}", ProspectId.ToBytes(prospectIds[i]));
+            await using var command = Command(connection, null, FetchEventsSql(prospectIds.Count, eventNames.Count));
+            for (var i = 0; i < prospectIds.Count; i++) AddParameter(command, i < ProspectParameters.Length ? ProspectParameters[i] : $"@p{i}", ProspectId.ToBytes(prospectIds[i]));
             var n = 0;
-            foreach (var name in eventNames) AddParameter(command, $"@n{n++}", name);
+            foreach (var name in eventNames) AddParameter(command, n < NameParameters.Length ? NameParameters[n++] : $"@n{n++}", name);
             AddParameter(command, "@from", ToUnixMs(from));
             AddParameter(command, "@to", ToUnixMs(to));
 

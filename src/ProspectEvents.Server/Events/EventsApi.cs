@@ -1,5 +1,8 @@
+using System.Reflection;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
 using ProspectEvents.Server.Auth;
 using ProspectEvents.Server.Http;
 using ProspectEvents.Storage;
@@ -18,7 +21,7 @@ public static class EventsApi
         return group;
     }
 
-    private static async Task<Results<Ok<FetchEventsResult>, ApiError>> Fetch(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<FetchEventsResponse, ApiError>> Fetch(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (document, error) = await RequestBody.ReadAsync(http, cancellationToken);
         if (error is not null) return error;
@@ -37,8 +40,57 @@ public static class EventsApi
             if (validator.Finish() is { } invalid) return invalid;
 
             var events = await store.FetchEventsAsync(prospectIds!, eventTypes!, start, end, cancellationToken);
-            var output = events.Select(e => new OutputEvent(e.EventId, e.EventName, e.EventTime, e.ProspectId, JsonSerializer.Deserialize(e.Data, ApiJsonContext.Default.JsonElement))).ToList();
-            return TypedResults.Ok(new FetchEventsResult(ResponseContext.For(http), output));
+            return new FetchEventsResponse(ResponseContext.For(http), events);
         }
     }
+}
+
+/// <summary>
+/// The 200 answer of a fetch, <see cref="FetchEventsResult"/>'s JSON written straight to the response: each event's stored
+/// data goes out as the stored text, not parsed into a document and written again. Stored data is compact JSON written
+/// with the default encoder; where it holds an escape (<c>\</c>) it is re-written through a document so the bytes stay
+/// those the API's relaxed encoder writes (non-ASCII letters unescaped), exactly as before.
+/// </summary>
+public sealed class FetchEventsResponse(ResponseContext context, List<StoredEvent> events) : IResult, IEndpointMetadataProvider
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+    private const int FlushAt = 16 * 1024;
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json; charset=utf-8";
+        await using var json = new Utf8JsonWriter(response.BodyWriter, WriterOptions);
+        json.WriteStartObject();
+        json.WritePropertyName("response_context"u8);
+        JsonSerializer.Serialize(json, context, ApiJsonContext.Default.ResponseContext);
+        json.WriteStartArray("output_events"u8);
+        foreach (var e in events)
+        {
+            json.WriteStartObject();
+            json.WriteString("event_id"u8, e.EventId);
+            json.WriteString("event_name"u8, e.EventName);
+            json.WriteString("event_time"u8, e.EventTime);
+            json.WriteString("prospect_id"u8, e.ProspectId);
+            json.WritePropertyName("data"u8);
+            if (e.Data.Contains('\\'))
+            {
+                using var document = JsonDocument.Parse(e.Data);
+                document.RootElement.WriteTo(json);
+            }
+            else
+            {
+                json.WriteRawValue(e.Data, skipInputValidation: true);
+            }
+            json.WriteEndObject();
+            if (json.BytesPending >= FlushAt) await json.FlushAsync(httpContext.RequestAborted);
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+        await json.FlushAsync(httpContext.RequestAborted);
+    }
+
+    public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(FetchEventsResult), ["application/json"]));
 }
