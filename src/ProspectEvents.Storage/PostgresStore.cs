@@ -64,6 +64,10 @@ public sealed class PostgresStore(string connectionString) : Store
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    protected override string FetchEventsFromArraysSql =>
+        "SELECT event_id, event_name, event_time, prospect_id, data FROM events WHERE prospect_id = ANY(@p::bytea[]) AND event_name = ANY(@n::text[]) " +
+        "AND event_time >= @from AND event_time <= @to ORDER BY event_time DESC, event_id";
+
     protected override string InsertEventsFromArraysSql => """
         INSERT INTO events (event_id, event_name, prospect_id, event_time, observed_at, detected_at, data)
         SELECT id, name, prospect, time, observed, @detected, data

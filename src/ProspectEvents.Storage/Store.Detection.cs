@@ -218,24 +218,52 @@ public abstract partial class Store
         return sql.ToString();
     }
 
+    private static int IndexOf(byte[][] ids, byte[] id)
+    {
+        for (var i = 0; i < ids.Length; i++)
+            if (ids[i].AsSpan().SequenceEqual(id)) return i;
+        return -1;
+    }
+
+    /// <summary>
+    /// The fetch statement taking the ids as one array parameter <c>@p</c> and the types as <c>@n</c>, where the provider
+    /// has arrays (one statement for every count, two parameters to bind); null: one parameter per value.
+    /// </summary>
+    protected virtual string? FetchEventsFromArraysSql => null;
+
     /// <summary>Events of the given prospects and types with <c>from ≤ event_time ≤ to</c>, newest first.</summary>
     public Task<List<StoredEvent>> FetchEventsAsync(
         IReadOnlyList<string> prospectIds, IReadOnlyCollection<string> eventNames, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {
-            await using var command = Command(connection, null, FetchEventsSql(prospectIds.Count, eventNames.Count));
-            for (var i = 0; i < prospectIds.Count; i++) AddParameter(command, i < ProspectParameters.Length ? ProspectParameters[i] : $"@p{i}", ProspectId.ToBytes(prospectIds[i]));
-            var n = 0;
-            foreach (var name in eventNames) AddParameter(command, n < NameParameters.Length ? NameParameters[n++] : $"@n{n++}", name);
+            var ids = new byte[prospectIds.Count][];
+            for (var i = 0; i < ids.Length; i++) ids[i] = ProspectId.ToBytes(prospectIds[i]);
+            var arrays = FetchEventsFromArraysSql;
+            await using var command = Command(connection, null, arrays ?? FetchEventsSql(ids.Length, eventNames.Count));
+            if (arrays is not null)
+            {
+                AddParameter(command, "@p", ids);
+                AddParameter(command, "@n", eventNames.ToArray());
+            }
+            else
+            {
+                for (var i = 0; i < ids.Length; i++) AddParameter(command, i < ProspectParameters.Length ? ProspectParameters[i] : $"@p{i}", ids[i]);
+                var n = 0;
+                foreach (var name in eventNames) AddParameter(command, n < NameParameters.Length ? NameParameters[n++] : $"@n{n++}", name);
+            }
             AddParameter(command, "@from", ToUnixMs(from));
             AddParameter(command, "@to", ToUnixMs(to));
 
             var events = new List<StoredEvent>();
+            var id = new byte[ProspectId.ByteLength];
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
+                // The id is one of those asked for: answer with the caller's own hex text (lowercase, as validated).
+                reader.GetBytes(3, 0, id, 0, id.Length);
+                var asked = IndexOf(ids, id);
                 events.Add(new StoredEvent(reader.GetString(0), reader.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
-                    ProspectId.ToHex((byte[])reader.GetValue(3)), reader.GetString(4)));
+                    asked >= 0 ? prospectIds[asked] : ProspectId.ToHex(id), reader.GetString(4)));
             }
             return events;
         }, cancellationToken);
