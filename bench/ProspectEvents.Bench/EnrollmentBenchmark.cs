@@ -272,34 +272,8 @@ internal static class EnrollmentBenchmark
             args.AddRange(["--api-key", apiKey]);
         }
 
-        string? resultJson = null;
-        using var gen = ChildProcess.Start(
-            pin.LoadGenLauncher(dotnet),
-            args,
-            Path.Combine(runDir, $"loadgen-{name}.log"),
-            environment: new Dictionary<string, string?>(StringComparer.Ordinal)
-            {
-                // The generator has one core: workstation GC avoids server-GC overhead there.
-                ["DOTNET_gcServer"] = "0",
-                ["DOTNET_TC_DelaySingleProcMultiplier"] = TieringMultiplier,
-            },
-            onStdoutLine: l =>
-            {
-                if (l.StartsWith("RESULT ", StringComparison.Ordinal))
-                {
-                    resultJson = l["RESULT ".Length..];
-                }
-            },
-            onStderrLine: l => Console.WriteLine($"          {l}"));
-
-        int? code = await gen.WaitAsync(TimeSpan.FromSeconds(o.WarmupSeconds + o.Seconds + 120));
-        if (resultJson is null)
-        {
-            Console.Error.WriteLine($"error: load generator exited with {code?.ToString(CultureInfo.InvariantCulture) ?? "timeout (killed)"} and no result:{Environment.NewLine}{gen.Tail()}");
-            return null;
-        }
-
-        var load = JsonSerializer.Deserialize(resultJson, ReportJsonContext.Default.LoadResult)!;
+        var load = await LoadGeneratorChild.RunAsync(pin, dotnet, args, Path.Combine(runDir, $"loadgen-{name}.log"), TimeSpan.FromSeconds(o.WarmupSeconds + o.Seconds + 120));
+        if (load is null) return null;
         if (server.HasExited)
         {
             Console.Error.WriteLine($"WARNING: server under test exited during the run (code {server.Process.ExitCode}):{Environment.NewLine}{server.Tail()}");

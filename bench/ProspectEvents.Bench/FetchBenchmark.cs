@@ -326,33 +326,8 @@ internal static class FetchBenchmark
             args.AddRange(["--ids-file", ids]);
         }
 
-        string? resultJson = null;
-        using var gen = ChildProcess.Start(
-            pin.LoadGenLauncher(dotnet),
-            args,
-            Path.Combine(runDir, $"loadgen-{name}.log"),
-            environment: new Dictionary<string, string?>(StringComparer.Ordinal)
-            {
-                ["DOTNET_gcServer"] = "0",
-                ["DOTNET_TC_DelaySingleProcMultiplier"] = "1",
-            },
-            onStdoutLine: l =>
-            {
-                if (l.StartsWith("RESULT ", StringComparison.Ordinal))
-                {
-                    resultJson = l["RESULT ".Length..];
-                }
-            },
-            onStderrLine: l => Console.WriteLine($"          {l}"));
-
-        int? code = await gen.WaitAsync(TimeSpan.FromSeconds(o.WarmupSeconds + o.Seconds + 120));
-        if (resultJson is null)
-        {
-            Console.Error.WriteLine($"error: load generator exited with {code?.ToString(CultureInfo.InvariantCulture) ?? "timeout (killed)"} and no result:{Environment.NewLine}{gen.Tail()}");
-            return null;
-        }
-
-        var load = JsonSerializer.Deserialize(resultJson, ReportJsonContext.Default.LoadResult)!;
+        var load = await LoadGeneratorChild.RunAsync(pin, dotnet, args, Path.Combine(runDir, $"loadgen-{name}.log"), TimeSpan.FromSeconds(o.WarmupSeconds + o.Seconds + 120));
+        if (load is null) return null;
         Console.WriteLine($"per-sec : {string.Join(' ', load.PerSecondRequests)}");
         Console.WriteLine($"result  : {load.RequestsPerSecond:F0} req/s, p50 {load.Latency.P50Ms:F2} ms, p99 {load.Latency.P99Ms:F2} ms, errors {load.Errors} (+{load.WarmupErrors} in warm-up)");
         return new RunRow { Name = name, Load = load, ServerAffinity = ProcStats.AffinityList(server.Pid), ServerPeakRssKb = ProcStats.PeakRssKb(server.Pid) };
