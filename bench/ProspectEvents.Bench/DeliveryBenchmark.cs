@@ -934,7 +934,7 @@ internal static class DeliveryBenchmark
         }
 
         Console.WriteLine();
-        Console.WriteLine("targets (DESIGN.md §9):");
+        Console.WriteLine("targets (docs/benchmarks.md, Targets):");
         foreach (var t in r.Targets)
         {
             Console.WriteLine($"  [{(t.Pass is null ? "n/a " : t.Pass.Value ? "PASS" : "FAIL")}] {t.Name} {t.Target}: {t.Measured}");

@@ -54,7 +54,7 @@ internal static partial class Cli
 
         deliveries exit code: 0 = every delivery and event arrived, no request failed; 1 = something was
                               lost, failed or timed out (results invalid); 2 = usage error / setup failure.
-        PASS/FAIL against the DESIGN.md targets is printed; it does not change the exit code.
+        PASS/FAIL against the targets of docs/benchmarks.md is printed; it does not change the exit code.
         """;
 
     public static DeliveryOptions ParseDeliveryOptions(string[] args)

@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace ProspectEvents.Bench;
 
-/// <summary>One observation line as the feed carries it (DESIGN.md §4), all fields as text.</summary>
+/// <summary>One observation line as the feed carries it (docs/api.md, observation lines), all fields as text.</summary>
 internal sealed class FeedObservation
 {
     public string? ProspectId { get; set; }

@@ -14,7 +14,7 @@ namespace ProspectEvents.Bench;
 /// database that knows every prospect. Each ingest is the real `ProspectEvents.Server.dll ingest FILE`, a child
 /// process: on SQLite it has both cores (the database is embedded); on PostgreSQL it is pinned to core 0 and a
 /// throwaway PostgreSQL server to core 1. Prints one table, the ratios to the
-/// baseline, PASS/FAIL against DESIGN.md §9, and checks the events found against the changes the generator planted.
+/// baseline, PASS/FAIL against the targets of docs/benchmarks.md, and checks the events found against the changes the generator planted.
 /// </summary>
 internal static partial class IngestBenchmark
 {
@@ -842,7 +842,7 @@ internal static partial class IngestBenchmark
         }
 
         Console.WriteLine();
-        Console.WriteLine("targets (DESIGN.md §9) and checks:");
+        Console.WriteLine("targets (docs/benchmarks.md, Targets) and checks:");
         foreach (var t in r.Targets)
         {
             Console.WriteLine($"  [{(t.Pass is null ? "n/a " : t.Pass.Value ? "PASS" : "FAIL")}] {t.Name} {t.Target}: {t.Measured}");

@@ -61,7 +61,7 @@ internal static partial class Cli
 
         ingest exit code: 0 = every step ran and read every line, 1 = a step failed, timed out or
                           rejected lines, 2 = usage error / setup failure (feed, build, PostgreSQL).
-        PASS/FAIL against the DESIGN.md targets is printed; it does not change the exit code.
+        PASS/FAIL against the targets of docs/benchmarks.md is printed; it does not change the exit code.
         """;
 
     public static FeedOptions ParseFeedOptions(string[] args)

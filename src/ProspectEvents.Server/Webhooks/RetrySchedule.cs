@@ -38,7 +38,7 @@ public sealed class RetrySchedule
         Delays = Array.AsReadOnly(list);
     }
 
-    /// <summary>Immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: about 28 hours end to end (DESIGN §6).</summary>
+    /// <summary>Immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: about 28 hours end to end (docs/webhooks.md).</summary>
     public static RetrySchedule Default { get; } = new(
     [
         TimeSpan.Zero, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30),

@@ -6,7 +6,7 @@ using ProspectEvents.Storage;
 namespace ProspectEvents.Server.Webhooks;
 
 /// <summary>
-/// The body POSTed for an event (DESIGN §6): <c>{"event_id","event_name","entity_id","entity_type","partner_id",
+/// The body POSTed for an event (docs/webhooks.md): <c>{"event_id","event_name","entity_id","entity_type","partner_id",
 /// "enrollment_key","event_time","data"}</c>. With payload format <c>stringified_json</c> the same document is sent as a
 /// JSON string, for receivers that want the text they verify and parse to be one value.
 /// </summary>

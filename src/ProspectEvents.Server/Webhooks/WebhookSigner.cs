@@ -10,7 +10,7 @@ namespace ProspectEvents.Server.Webhooks;
 public readonly record struct WebhookSignature(string MessageId, string Timestamp, string AnchorSignature, string StandardSignature);
 
 /// <summary>
-/// Signs a delivery under both schemes from one key (DESIGN §6): the anchor's <c>X-Timestamp</c>/<c>X-Signature</c> over
+/// Signs a delivery under both schemes from one key (docs/webhooks.md): the anchor's <c>X-Timestamp</c>/<c>X-Signature</c> over
 /// <c>"{timestamp}.{body}"</c>, and Standard Webhooks' <c>webhook-*</c> headers over <c>"{id}.{timestamp}.{body}"</c>.
 /// The MAC runs over the body's exact bytes: re-encoding them through a string could change what the receiver hashes.
 /// </summary>
