@@ -1,5 +1,6 @@
 using System.Collections.ObjectModel;
 using System.Data.Common;
+using System.Globalization;
 using System.Text;
 using ProspectEvents.Detection;
 
@@ -213,10 +214,14 @@ public abstract partial class Store
     private static string BuildFetchEventsSql(int prospects, int names)
     {
         var sql = new StringBuilder("SELECT event_id, event_name, event_time, prospect_id, data FROM events WHERE prospect_id IN (");
-        sql.AppendJoin(", ", Enumerable.Range(0, prospects).Select(i => $"@p{i}")).Append(") AND event_name IN (");
-        sql.AppendJoin(", ", Enumerable.Range(0, names).Select(i => $"@n{i}")).Append(") AND event_time >= @from AND event_time <= @to ORDER BY event_time DESC, event_id");
+        sql.AppendJoin(", ", Enumerable.Range(0, prospects).Select(i => ParameterName(ProspectParameters, "@p", i))).Append(") AND event_name IN (");
+        sql.AppendJoin(", ", Enumerable.Range(0, names).Select(i => ParameterName(NameParameters, "@n", i)))
+            .Append(") AND event_time >= @from AND event_time <= @to ORDER BY event_time DESC, event_id");
         return sql.ToString();
     }
+
+    // The names of the usual counts are made once: a fetch binds up to 40 ids and 3 types a request.
+    private static string ParameterName(string[] made, string prefix, int i) => i < made.Length ? made[i] : prefix + i.ToString(CultureInfo.InvariantCulture);
 
     private static int IndexOf(byte[][] ids, byte[] id)
     {
@@ -247,9 +252,9 @@ public abstract partial class Store
             }
             else
             {
-                for (var i = 0; i < ids.Length; i++) AddParameter(command, i < ProspectParameters.Length ? ProspectParameters[i] : $"@p{i}", ids[i]);
+                for (var i = 0; i < ids.Length; i++) AddParameter(command, ParameterName(ProspectParameters, "@p", i), ids[i]);
                 var n = 0;
-                foreach (var name in eventNames) AddParameter(command, n < NameParameters.Length ? NameParameters[n++] : $"@n{n++}", name);
+                foreach (var name in eventNames) AddParameter(command, ParameterName(NameParameters, "@n", n++), name);
             }
             AddParameter(command, "@from", ToUnixMs(from));
             AddParameter(command, "@to", ToUnixMs(to));
