@@ -23,14 +23,22 @@ public sealed class SqliteStore : Store
     // Long-lived read connections, and the prepared commands of every connection the store keeps (readers and
     // the writer's): opening a pooled connection and parsing SQL cost more than the queries themselves.
     private readonly ConcurrentBag<SqliteConnection> _readers = [];
+
+    // Readers for the event fetches (ReadEventsAsync), with the file mapped: a fetch seeks ~40 index paths scattered over
+    // the file, and copying each page in with a read call cost a third of a fetch. A mapping adds the pages it touches
+    // to the process's RSS (as file pages: the OS page cache, shared and reclaimable), so only these readers have one.
+    private readonly ConcurrentBag<SqliteConnection> _mappedReaders = [];
+    private readonly string _mappedPragmas;
     private readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, KeptSqliteCommand>> _kept = new();
     private const int MaxKeptCommands = 256;
 
     // Statements bound by position (SqliteStatement), kept per connection like the commands above.
     private readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteStatement>> _statements = new();
 
-    public SqliteStore(string connectionString)
+    public SqliteStore(string connectionString, long mmapSize = StorageOptions.DefaultSqliteMmapSize)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(mmapSize);
+        _mappedPragmas = ConnectionPragmas + $"PRAGMA mmap_size = {mmapSize};";
         var builder = new SqliteConnectionStringBuilder(connectionString);
         var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
@@ -101,13 +109,19 @@ public sealed class SqliteStore : Store
         return Task.CompletedTask;
     }
 
-    protected override async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
+    protected override Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken) =>
+        ReadOnAsync(_readers, ConnectionPragmas, read, cancellationToken);
+
+    protected override Task<T> ReadEventsAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken) =>
+        ReadOnAsync(_mappedReaders, _mappedPragmas, read, cancellationToken);
+
+    private async Task<T> ReadOnAsync<T>(ConcurrentBag<SqliteConnection> readers, string pragmas, Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)
     {
-        var connection = _readers.TryTake(out var kept) ? kept : Keep(await OpenAsync(ConnectionPragmas, cancellationToken));
+        var connection = readers.TryTake(out var kept) ? kept : Keep(await OpenAsync(pragmas, cancellationToken));
         try
         {
             var result = await read(connection);
-            _readers.Add(connection);
+            readers.Add(connection);
             return result;
         }
         catch
@@ -200,6 +214,7 @@ public sealed class SqliteStore : Store
     {
         await _writer.DisposeAsync();
         while (_readers.TryTake(out var reader)) await reader.DisposeAsync();
+        while (_mappedReaders.TryTake(out var reader)) await reader.DisposeAsync();
         // Pooled handles keep the file open; release them so the file can be moved or deleted.
         SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
     }

@@ -12,4 +12,12 @@ public sealed class StorageOptions
 
     /// <summary>A Microsoft.Data.Sqlite or Npgsql connection string, depending on <see cref="Provider"/>.</summary>
     public string ConnectionString { get; set; } = "Data Source=data/prospect-events.db";
+
+    /// <summary>
+    /// SQLite only: how many bytes of the database file the connections answering event fetches map into memory
+    /// (<c>PRAGMA mmap_size</c>; the bundled SQLite maps at most 2 GiB); 0 reads every page with a system call.
+    /// </summary>
+    public long SqliteMmapSize { get; set; } = DefaultSqliteMmapSize;
+
+    public const long DefaultSqliteMmapSize = 2L << 30;
 }

@@ -239,7 +239,7 @@ public abstract partial class Store
     /// <summary>Events of the given prospects and types with <c>from ≤ event_time ≤ to</c>, newest first.</summary>
     public Task<List<StoredEvent>> FetchEventsAsync(
         IReadOnlyList<string> prospectIds, IReadOnlyCollection<string> eventNames, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
-        ReadAsync(async connection =>
+        ReadEventsAsync(async connection =>
         {
             var ids = new byte[prospectIds.Count][];
             for (var i = 0; i < ids.Length; i++) ids[i] = ProspectId.ToBytes(prospectIds[i]);
@@ -260,12 +260,12 @@ public abstract partial class Store
             AddParameter(command, "@to", ToUnixMs(to));
 
             var events = new List<StoredEvent>();
-            var id = new byte[ProspectId.ByteLength];
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 // The id is one of those asked for: answer with the caller's own hex text (lowercase, as validated).
-                reader.GetBytes(3, 0, id, 0, id.Length);
+                // GetFieldValue, not GetBytes: SQLite's GetBytes opens a blob stream, looking up the column's table each row.
+                var id = reader.GetFieldValue<byte[]>(3);
                 var asked = IndexOf(ids, id);
                 events.Add(new StoredEvent(reader.GetString(0), reader.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
                     asked >= 0 ? prospectIds[asked] : ProspectId.ToHex(id), reader.GetString(4)));

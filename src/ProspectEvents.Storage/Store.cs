@@ -20,7 +20,7 @@ public abstract partial class Store : IAsyncDisposable
     {
         Store store = options.Provider.ToLowerInvariant() switch
         {
-            StorageOptions.Sqlite => new SqliteStore(options.ConnectionString),
+            StorageOptions.Sqlite => new SqliteStore(options.ConnectionString, options.SqliteMmapSize),
             StorageOptions.Postgres => new PostgresStore(options.ConnectionString),
             _ => throw new ArgumentException(
                 $"Storage:Provider must be '{StorageOptions.Sqlite}' or '{StorageOptions.Postgres}', not '{options.Provider}'.", nameof(options)),
@@ -74,6 +74,13 @@ public abstract partial class Store : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// <see cref="ReadAsync{T}"/> for the API's event fetches, which seek the events of tens of prospects scattered
+    /// over the whole table: SQLite answers them from connections that map the file instead of copying each page.
+    /// </summary>
+    protected virtual Task<T> ReadEventsAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken) =>
+        ReadAsync(read, cancellationToken);
 
     /// <summary>The database refused a statement on <paramref name="connection"/>, which goes back to the pool next.</summary>
     protected virtual void Refused(DbConnection connection)

@@ -54,6 +54,7 @@ public static class ServerApp
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
             .Validate(o => o.Provider is StorageOptions.Sqlite or StorageOptions.Postgres, "Storage:Provider must be 'sqlite' or 'postgres'.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "Storage:ConnectionString is required.")
+            .Validate(o => o.SqliteMmapSize >= 0, "Storage:SqliteMmapSize must be 0 (no mapping) or a number of bytes.")
             .ValidateOnStart();
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
             .Validate(o => RetrySchedule.TryParse(o.RetrySchedule, out _, out _), "Webhooks:RetrySchedule must be a comma list of durations such as 0s,5s,5m,30m,2h,5h,10h,10h.")

@@ -35,3 +35,17 @@ public sealed class WebhookSettingsTests
         Assert.Contains(named, error.Message);
     }
 }
+
+public sealed class StorageSettingsTests
+{
+    [Fact]
+    public async Task ANegativeSqliteMmapSizeStopsTheServerFromStartingAndNamesTheKey()
+    {
+        var database = Path.Combine(Path.GetTempPath(), "prospect-events-tests", Guid.NewGuid().ToString("N"), "test.db");
+        await using var app = ServerApp.Build(["--urls", "http://127.0.0.1:0", $"--Storage:ConnectionString=Data Source={database}", "--Storage:SqliteMmapSize=-1"]);
+
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Storage:SqliteMmapSize", error.Message);
+    }
+}
