@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace ProspectEvents;
 
 /// <summary>
@@ -10,15 +12,9 @@ public static class ProspectId
     public const int ByteLength = 20;
     public const string Pattern = "^[0-9a-f]{40}$";
 
-    public static bool IsValid(ReadOnlySpan<char> text)
-    {
-        if (text.Length != HexLength) return false;
-        foreach (var c in text)
-        {
-            if (!char.IsAsciiDigit(c) && c is not (>= 'a' and <= 'f')) return false;
-        }
-        return true;
-    }
+    private static readonly SearchValues<char> LowercaseHex = SearchValues.Create("0123456789abcdef");
+
+    public static bool IsValid(ReadOnlySpan<char> text) => text.Length == HexLength && !text.ContainsAnyExcept(LowercaseHex);
 
     public static byte[] ToBytes(string hex) =>
         IsValid(hex) ? Convert.FromHexString(hex) : throw new FormatException($"'{hex}' is not a 40-character lowercase hex prospect id.");

@@ -63,24 +63,25 @@ public sealed class BodyValidator
         var index = 0;
         foreach (var element in value.EnumerateArray())
         {
-            if (element.ValueKind != JsonValueKind.String)
+            var text = element.ValueKind == JsonValueKind.String ? element.GetString()! : null;
+            if (text is null)
             {
                 Problem([name, index], "Input should be a valid string", "string_type", element);
                 ok = false;
             }
-            else if (item(element.GetString()!) is { } problem)
+            else if (item(text) is { } problem)
             {
                 Problem([name, index], problem.Msg, problem.Type, element);
                 ok = false;
             }
-            else if (HasControlCharacter(element.GetString()!))
+            else if (HasControlCharacter(text))
             {
                 Problem([name, index], ControlCharacterMessage, "string_pattern_mismatch", element);
                 ok = false;
             }
             else
             {
-                items.Add(element.GetString()!);
+                items.Add(text);
             }
             index++;
         }
