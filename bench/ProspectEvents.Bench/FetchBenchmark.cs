@@ -87,6 +87,11 @@ internal static class FetchBenchmark
             Console.WriteLine();
         }
 
+        if (report.Memory is { } memory)
+        {
+            FetchMemory.Print(memory);
+        }
+
         report.HadErrors = (report.Baseline is { } b && b.Load.Errors + b.Load.WarmupErrors > 0) || report.Rows.Any(r => r.Row.Load.Errors + r.Row.Load.WarmupErrors > 0);
         PrintReport(report, o);
         string resultFile = Path.Combine(resultsDir, $"fetch-{o.EventsLabel}-{stamp}.json");
@@ -178,8 +183,19 @@ internal static class FetchBenchmark
         Console.WriteLine($"plan    : {plan.Stdout.Trim().ReplaceLineEndings(" / ")}");
         report.Plans["sqlite"] = plan.Stdout.Trim();
 
-        string? apiKey = await CreatePartnerAsync(dotnet, serverDll, env, workDir, runDir, "sqlite-partner");
-        return apiKey is not null && await ServeAndLoadAsync("sqlite", o, pin, dotnet, benchDll, serverDll, env, workDir, apiKey, ids, runDir, report);
+        string? ingestDuring = null;
+        if (o.Memory)
+        {
+            (string first, ingestDuring) = FetchMemory.Feed(Path.Combine(repo, "bench", "results"));
+            if (await FetchMemory.TrackProspectsAsync(dotnet, serverDll, env, db, first, workDir, runDir) is null)
+            {
+                return false;
+            }
+        }
+
+        // An admin key when an ingest runs beside the load: it fetches as a partner's does and may post observations.
+        string? apiKey = await CreatePartnerAsync(dotnet, serverDll, env, workDir, runDir, "sqlite-partner", o.Memory ? "admin" : null);
+        return apiKey is not null && await ServeAndLoadAsync("sqlite", o, pin, dotnet, benchDll, serverDll, env, workDir, apiKey, ids, runDir, report, ingestDuring);
     }
 
     private static async Task<bool> RunPostgresAsync(FetchOptions o, Pinning pin, string dotnet, string benchDll, string serverDll, string runDir, FetchReport report)
@@ -235,7 +251,8 @@ internal static class FetchBenchmark
     }
 
     private static async Task<bool> ServeAndLoadAsync(
-        string backend, FetchOptions o, Pinning pin, string dotnet, string benchDll, string serverDll, Dictionary<string, string?> env, string workDir, string apiKey, string ids, string runDir, FetchReport report)
+        string backend, FetchOptions o, Pinning pin, string dotnet, string benchDll, string serverDll, Dictionary<string, string?> env, string workDir, string apiKey, string ids, string runDir, FetchReport report,
+        string? ingestDuring = null)
     {
         var started = await EnrollmentBenchmark.StartServerAsync(pin, dotnet, [serverDll, "serve"], Path.Combine(runDir, $"{backend}-server.log"), workDir, env);
         if (started is null)
@@ -268,7 +285,13 @@ internal static class FetchBenchmark
 
             double perResponse = (double)eventsSeen / Samples;
             Console.WriteLine($"smoke   : {window.ToString().ToLowerInvariant()}: POST {EventsPath} -> 200, {perResponse:F1} events and {bytesSeen / Samples / 1024.0:F1} KiB per response (mean of {Samples})");
-            var row = await RunLoadAsync($"{backend}-{window.ToString().ToLowerInvariant()}", o, pin, dotnet, benchDll, server, url, "fetch", apiKey, ids, window, runDir);
+            var load = RunLoadAsync($"{backend}-{window.ToString().ToLowerInvariant()}", o, pin, dotnet, benchDll, server, url, "fetch", apiKey, ids, window, runDir);
+            if (ingestDuring is not null)
+            {
+                report.Memory = await FetchMemory.WatchAsync(server.Pid, started.Value.BaseUrl, apiKey, ingestDuring, TimeSpan.FromSeconds(o.WarmupSeconds), load);
+            }
+
+            var row = await load;
             if (row is null)
             {
                 return false;
@@ -288,10 +311,11 @@ internal static class FetchBenchmark
         return true;
     }
 
-    private static async Task<string?> CreatePartnerAsync(string dotnet, string serverDll, Dictionary<string, string?> env, string workDir, string runDir, string name)
+    private static async Task<string?> CreatePartnerAsync(string dotnet, string serverDll, Dictionary<string, string?> env, string workDir, string runDir, string name, string? scope = null)
     {
         var stdout = new StringBuilder();
-        using var create = ChildProcess.Start(dotnet, [serverDll, "partners", "create", "bench"], Path.Combine(runDir, $"{name}.log"), workDir, env, onStdoutLine: l => stdout.AppendLine(l));
+        string[] scoped = scope is null ? [] : ["--scope", scope];
+        using var create = ChildProcess.Start(dotnet, [serverDll, "partners", "create", "bench", .. scoped], Path.Combine(runDir, $"{name}.log"), workDir, env, onStdoutLine: l => stdout.AppendLine(l));
         int? code = await create.WaitAsync(TimeSpan.FromMinutes(5));
         string? key = code == 0 ? EnrollmentBenchmark.ParseApiKey(stdout.ToString()) : null;
         if (key is null)
@@ -498,6 +522,7 @@ internal sealed record FetchReport
     public RunRow? Baseline { get; set; }
     public List<FetchRow> Rows { get; init; } = [];
     public Dictionary<string, string> Plans { get; init; } = [];
+    public MemoryRun? Memory { get; set; }
     public bool HadErrors { get; set; }
 }
 

@@ -25,6 +25,7 @@ internal sealed record FetchOptions
     public bool NoBuild { get; init; }
     public bool NoPin { get; init; }
     public bool SkipBaseline { get; init; }
+    public bool Memory { get; init; }
     public string? ServerDll { get; init; }
     public string? ResultsDir { get; init; }
 }
@@ -43,6 +44,8 @@ internal static partial class Cli
           --ids N            prospect ids per request (default 40; 90 % of them have events)
           --regenerate       rebuild the cached SQLite database in bench/results/fetch-db/
           --skip-baseline    no baseline row (no ratio)
+          --memory           SQLite, narrow window: 1M prospects ingested first (the ingest feed's snapshot 1),
+                             snapshot 2 POSTed over HTTP during the load; the server's RSS sampled (window >= 120 s)
           --no-build / --server-dll PATH / --no-pin / --results DIR   as for enrollments
 
         """;
@@ -77,6 +80,7 @@ internal static partial class Cli
                 case "--ids": o = o with { Ids = Math.Min(40, PositiveInt(args, ref i)) }; break;
                 case "--regenerate": o = o with { Regenerate = true }; break;
                 case "--skip-baseline": o = o with { SkipBaseline = true }; break;
+                case "--memory": o = o with { Memory = true }; break;
                 case "--no-build": o = o with { NoBuild = true }; break;
                 case "--no-pin": o = o with { NoPin = true }; break;
                 case "--server-dll": o = o with { ServerDll = Value(args, ref i) }; break;
@@ -88,6 +92,12 @@ internal static partial class Cli
         if (o.Events < 10)
         {
             throw new CliException("--events must be at least 10");
+        }
+
+        if (o.Memory)
+        {
+            // The HTTP ingest of a million lines must end inside the load window, with time left to see what stays.
+            o = o with { Sqlite = true, Postgres = false, Windows = [FetchWindow.Narrow], Seconds = Math.Max(o.Seconds, 120) };
         }
 
         return o;
