@@ -47,4 +47,7 @@ internal static partial class Log
 
     [LoggerMessage(15, LogLevel.Warning, "Ingest stopped, answered 422: {Error}; {Observations} observations taken before it (correlation {CorrelationId})")]
     public static partial void IngestInputBroke(ILogger logger, string error, long observations, string correlationId);
+
+    [LoggerMessage(16, LogLevel.Information, "Released the ingest's prospect cache after {Idle} without a batch; the next batch loads it again")]
+    public static partial void IngestCacheReleased(ILogger logger, TimeSpan idle);
 }

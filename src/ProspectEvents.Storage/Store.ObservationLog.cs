@@ -32,9 +32,34 @@ public abstract partial class Store
     /// <summary>Log bytes a compaction must save at least (tests lower it to compact small logs).</summary>
     internal long MinimumCompactionBytes { get; set; } = 16L << 20;
 
+    private long _ingestBatches;
+
+    /// <summary>Ingest batches this store has begun: a caller that sees it unchanged over a while knows ingest was idle.</summary>
+    public long IngestBatches => Interlocked.Read(ref _ingestBatches);
+
+    /// <summary>
+    /// Drops the in-memory prospect cache if no batch began since <see cref="IngestBatches"/> read
+    /// <paramref name="batchesSeen"/>; the next batch reloads it from the log. True when a cache was dropped.
+    /// </summary>
+    public async Task<bool> ReleaseIngestCacheAsync(long batchesSeen, CancellationToken cancellationToken)
+    {
+        await _ingestGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_cache is null || IngestBatches != batchesSeen) return false;
+            DropCache();
+            return true;
+        }
+        finally
+        {
+            _ingestGate.Release();
+        }
+    }
+
     /// <summary>The cache, caught up with every log row committed by any process. Call under <see cref="IngestLock"/>.</summary>
     private async Task<ProspectCache> SyncCacheAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _ingestBatches);
         if (_cache is { } cache)
         {
             await using var command = Command(connection, transaction,

@@ -64,7 +64,9 @@ public static class ServerApp
             .ValidateOnStart();
         builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section)
             .Validate(o => o.MaxLineBytes > 0, "Ingest:MaxLineBytes must be a positive number of bytes (default 1048576).")
+            .Validate(o => o.CacheIdleTimeout >= TimeSpan.Zero, "Ingest:CacheIdleTimeout must be a duration such as 00:10:00, or 00:00:00 to keep the cache.")
             .ValidateOnStart();
+        builder.Services.AddHostedService<IngestCacheRelease>();
         builder.Services.AddSingleton(sp => CreateStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IOptions<WebhookOptions>>().Value,
             sp.GetRequiredService<ILogger<Store>>()));
         return builder;

@@ -11,4 +11,7 @@ public sealed class IngestOptions
     /// and skipped as it streams, so a runaway line costs this much memory, never its own size.
     /// </summary>
     public int MaxLineBytes { get; set; } = DefaultMaxLineBytes;
+
+    /// <summary>How long the prospect cache stays in memory after the last batch began; zero keeps it for good.</summary>
+    public TimeSpan CacheIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
 }
