@@ -29,7 +29,34 @@ public static class Verbs
         if (args.Length == 0 || (args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "-?" or "--version")))
             args = ["serve", .. args];
         var parsed = root.Parse(args);
-        return parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
+        return InvokeAsync(parsed, output, error, cancellationToken);
+    }
+
+    private static async Task<int> InvokeAsync(ParseResult parsed, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken);
+        }
+        catch (InvalidSettingsException e)
+        {
+            await error.WriteLineAsync($"error: {e.Message}");
+            return CannotStartExit;
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException e) // serve's own check on start
+        {
+            await error.WriteLineAsync($"error: {string.Join(" ", e.Failures)}");
+            return CannotStartExit;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return 130;
+        }
+        catch (Exception e)
+        {
+            await error.WriteLineAsync($"error: {e}");
+            return 1;
+        }
     }
 
     private static Command Serve(TextWriter output)
@@ -40,6 +67,7 @@ public static class Verbs
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var app = ServerApp.Build([.. parsed.UnmatchedTokens]);
+            Settings.Read<StorageOptions>(app.Configuration); // before the database is touched
             var listen = parsed.GetValue(urls) ?? app.Configuration["urls"] ?? DefaultUrls;
             app.Urls.Clear();
             foreach (var url in listen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) app.Urls.Add(url);
@@ -136,12 +164,7 @@ public static class Verbs
                 await error.WriteLineAsync($"No such file: {path}");
                 return CannotStartExit;
             }
-            var settings = Configuration(parsed).GetSection(Server.Ingest.IngestOptions.Section).Get<Server.Ingest.IngestOptions>() ?? new Server.Ingest.IngestOptions();
-            if (settings.MaxLineBytes <= 0)
-            {
-                await error.WriteLineAsync("Ingest:MaxLineBytes must be a positive number of bytes (default 1048576).");
-                return CannotStartExit;
-            }
+            var settings = Settings.Read<Server.Ingest.IngestOptions>(Configuration(parsed));
             await using var store = await OpenMigratedStoreAsync(parsed, cancellationToken);
             // Unbuffered: the ingest reads in large blocks of its own.
             await using var input = path == "-" ? Console.OpenStandardInput() : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
@@ -207,8 +230,7 @@ public static class Verbs
     private static Store OpenStore(ParseResult parsed)
     {
         var configuration = Configuration(parsed);
-        var options = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
-        return ServerApp.CreateStore(options, configuration.GetSection(WebhookOptions.Section).Get<WebhookOptions>() ?? new WebhookOptions());
+        return ServerApp.CreateStore(Settings.Read<StorageOptions>(configuration), Settings.Read<WebhookOptions>(configuration));
     }
 
     private static async Task<Store> OpenMigratedStoreAsync(ParseResult parsed, CancellationToken cancellationToken)

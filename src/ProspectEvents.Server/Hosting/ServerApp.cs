@@ -51,21 +51,7 @@ public static class ServerApp
     public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
-            .Validate(o => o.Provider is StorageOptions.Sqlite or StorageOptions.Postgres, "Storage:Provider must be 'sqlite' or 'postgres'.")
-            .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), "Storage:ConnectionString is required.")
-            .Validate(o => o.SqliteMmapSize >= 0, "Storage:SqliteMmapSize must be 0 (no mapping) or a number of bytes.")
-            .ValidateOnStart();
-        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section)
-            .Validate(o => RetrySchedule.TryParse(o.RetrySchedule, out _, out _), "Webhooks:RetrySchedule must be a comma list of durations such as 0s,5s,5m,30m,2h,5h,10h,10h.")
-            .Validate(o => o.Timeout > TimeSpan.Zero, "Webhooks:Timeout must be positive, e.g. 00:00:15.")
-            .Validate(o => o.DisableAfter > TimeSpan.Zero, "Webhooks:DisableAfter must be positive, e.g. 5.00:00:00.")
-            .Validate(o => o.Concurrency > 0, "Webhooks:Concurrency must be positive.")
-            .ValidateOnStart();
-        builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section)
-            .Validate(o => o.MaxLineBytes > 0, "Ingest:MaxLineBytes must be a positive number of bytes (default 1048576).")
-            .Validate(o => o.CacheIdleTimeout >= TimeSpan.Zero, "Ingest:CacheIdleTimeout must be a duration such as 00:10:00, or 00:00:00 to keep the cache.")
-            .ValidateOnStart();
+        builder.Services.AddSettings();
         builder.Services.AddHostedService<IngestCacheRelease>();
         builder.Services.AddSingleton(sp => CreateStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IOptions<WebhookOptions>>().Value,
             sp.GetRequiredService<ILogger<Store>>()));
@@ -82,10 +68,6 @@ public static class ServerApp
 
     public static WebApplicationBuilder AddPartnerApi(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<RateLimitingOptions>().BindConfiguration(RateLimitingOptions.Section)
-            .Validate(o => o.PermitsPerWindow > 0 && o.FailedAuthPermitsPerWindow > 0 && o.Window > TimeSpan.Zero,
-                "RateLimiting:PermitsPerWindow, RateLimiting:FailedAuthPermitsPerWindow and RateLimiting:Window must be positive.")
-            .ValidateOnStart();
         builder.Services.AddSingleton<KeyRateLimiter>();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -100,9 +82,6 @@ public static class ServerApp
 
     public static WebApplicationBuilder AddAnniversaries(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<AnniversaryOptions>().BindConfiguration(AnniversaryOptions.Section)
-            .Validate(o => o.RunAtUtc >= TimeSpan.Zero && o.RunAtUtc < TimeSpan.FromDays(1), "Anniversaries:RunAtUtc must be a time of day, e.g. 00:05:00.")
-            .ValidateOnStart();
         builder.Services.AddSingleton<AnniversaryScheduler>();
         if (Roles.Has(builder.Configuration, Roles.Scheduler)) builder.Services.AddHostedService(sp => sp.GetRequiredService<AnniversaryScheduler>());
         return builder;

@@ -24,7 +24,9 @@ public sealed class WebhookOptions
     public int Concurrency { get; set; } = 64;
 
     /// <summary>The parsed <see cref="RetrySchedule"/> (validated on start).</summary>
-    public RetrySchedule Schedule => Webhooks.RetrySchedule.TryParse(RetrySchedule, out var schedule, out _) ? schedule! : Webhooks.RetrySchedule.Default;
+    public RetrySchedule Schedule => Webhooks.RetrySchedule.TryParse(RetrySchedule, out var schedule, out var problem)
+        ? schedule!
+        : throw new InvalidOperationException($"Webhooks:RetrySchedule '{RetrySchedule}' cannot be used: {problem}");
 
     /// <summary>
     /// How long a claim holds a delivery: twice the timeout, so an attempt in flight (which gives up at the timeout)
