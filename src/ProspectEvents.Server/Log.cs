@@ -33,7 +33,7 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Error, "Delivery {DeliveryId} of event {EventId} could not be attempted; it is retried when its lease ends")]
     public static partial void DeliveryAttemptCrashed(ILogger logger, Exception exception, string deliveryId, string eventId);
 
-    [LoggerMessage(11, LogLevel.Error, "Recording {Count} delivery attempts failed; retrying in a second")]
+    [LoggerMessage(11, LogLevel.Error, "Recording {Count} delivery attempts failed with an error a retry cannot fix; recording them one by one")]
     public static partial void DeliveryRecordFailed(ILogger logger, Exception exception, int count);
 
     [LoggerMessage(12, LogLevel.Warning, "Disabled the webhook of partner {PartnerId}: {Reason}")]
@@ -48,6 +48,15 @@ internal static partial class Log
     [LoggerMessage(15, LogLevel.Warning, "Ingest stopped, answered 422: {Error}; {Observations} observations taken before it (correlation {CorrelationId})")]
     public static partial void IngestInputBroke(ILogger logger, string error, long observations, string correlationId);
 
-    [LoggerMessage(16, LogLevel.Information, "Released the ingest's prospect cache after {Idle} without a batch; the next batch loads it again")]
+    [LoggerMessage(16, LogLevel.Warning, "Claiming webhook deliveries hit a transient database error; retrying in {Delay}")]
+    public static partial void DeliveryClaimDeferred(ILogger logger, Exception exception, TimeSpan delay);
+
+    [LoggerMessage(17, LogLevel.Warning, "Recording {Count} delivery attempts hit a transient database error; retrying in {Delay}")]
+    public static partial void DeliveryRecordDeferred(ILogger logger, Exception exception, int count, TimeSpan delay);
+
+    [LoggerMessage(18, LogLevel.Error, "The attempt of delivery {DeliveryId} (event {EventId}) cannot be recorded; the delivery is set {Status} without it")]
+    public static partial void DeliveryIsolated(ILogger logger, Exception exception, string deliveryId, string eventId, string status);
+
+    [LoggerMessage(19, LogLevel.Information, "Released the ingest's prospect cache after {Idle} without a batch; the next batch loads it again")]
     public static partial void IngestCacheReleased(ILogger logger, TimeSpan idle);
 }

@@ -79,6 +79,10 @@ public sealed class PostgresStore(string connectionString) : Store
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
+    // Npgsql's own classification: network and I/O failures, timeouts, and server states such as shutdown, too many
+    // connections, lock timeouts, serialization failures and deadlocks.
+    public override bool IsTransient(Exception exception) => exception is NpgsqlException { IsTransient: true };
+
     protected override async Task LockAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);

@@ -199,6 +199,11 @@ public sealed class SqliteStore : Store
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 };
 
+    // SQLITE_BUSY (5) and SQLITE_LOCKED (6), extended forms included: another connection holds the lock for longer
+    // than the busy timeout. Everything else SQLite reports (constraint, corrupt, full, read-only) a retry cannot fix.
+    public override bool IsTransient(Exception exception) =>
+        exception is SqliteException e && (e.SqliteErrorCode & 0xFF) is 5 or 6;
+
     protected override async Task PrepareDatabaseAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);

@@ -11,7 +11,7 @@ public abstract partial class Store
     /// Returns the number of new events.
     /// </summary>
     public Task<int> SweepAnniversariesAsync(DateOnly day, DateTimeOffset now, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+        ThenOutboxWritten(WriteAsync(async (connection, transaction) =>
         {
             await LockAsync(connection, transaction, AnniversaryLock, cancellationToken);
             // Month and day of the start date; 29 February starts are celebrated on 28 February in other years.
@@ -43,7 +43,7 @@ public abstract partial class Store
                 await record.ExecuteNonQueryAsync(cancellationToken);
             }
             return inserted.Count;
-        }, cancellationToken);
+        }, cancellationToken));
 
     /// <summary>The latest day swept, or null when the sweep has never run.</summary>
     public Task<DateOnly?> LastAnniversarySweepAsync(CancellationToken cancellationToken) =>

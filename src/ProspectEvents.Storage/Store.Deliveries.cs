@@ -161,6 +161,29 @@ public abstract partial class Store
 
     private string? _recordDeliveriesSql, _insertAttemptsSql;
 
+    /// <summary>
+    /// Ends a delivery whose attempt cannot be recorded (a database error on its rows that a retry does not fix): it
+    /// is set <c>delivered</c> or, for a failed attempt, <c>failed</c> (the dead letter, to replay), without the
+    /// attempt's log row, so it stops being sent again each time its lease runs out. As in
+    /// <see cref="RecordAttemptsAsync"/>, a success always counts and a failure only for the holder of the lease.
+    /// Returns whether the delivery was ended.
+    /// </summary>
+    public Task<bool> ParkDeliveryAsync(AttemptOutcome outcome, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = Command(connection, transaction, """
+                UPDATE deliveries SET status = @status, next_attempt_at = NULL, finished_at = @at,
+                    attempts = attempts + 1, last_attempt_at = @at
+                WHERE delivery_pk = @pk AND (@delivered = 1 OR (status = 'pending' AND next_attempt_at = @lease))
+                """);
+            AddParameter(command, "@pk", outcome.Delivery.DeliveryPk);
+            AddParameter(command, "@status", outcome.Delivered ? "delivered" : "failed");
+            AddParameter(command, "@delivered", outcome.Delivered ? 1 : 0);
+            AddParameter(command, "@lease", outcome.Delivery.LeaseUntil);
+            AddParameter(command, "@at", ToUnixMs(outcome.AttemptedAt));
+            return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        }, cancellationToken);
+
     // SET expressions see the row as it was. A success wins whatever the state; a failure is applied only by the holder
     // of the lease, and an exhausted schedule ends the delivery as failed. The VALUES columns (named column1.. on both
     // providers) are pk, attempted at, lease, delivered, exhausted, next. A row named twice is updated once.
@@ -283,7 +306,7 @@ public abstract partial class Store
     /// it. Its <c>webhook-id</c> stays the same, so a receiver that has it already can tell.
     /// </summary>
     public Task<ReplayOutcome> ReplayDeliveryAsync(string partnerId, string deliveryId, DateTimeOffset now, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+        ThenOutboxWritten(WriteAsync(async (connection, transaction) =>
         {
             await using var command = Command(connection, transaction,
                 $"{ReplaySet} WHERE partner_id = @partner AND delivery_id = @id AND status <> 'pending' RETURNING status");
@@ -296,11 +319,11 @@ public abstract partial class Store
             AddParameter(exists, "@partner", partnerId);
             AddParameter(exists, "@id", deliveryId);
             return await exists.ExecuteScalarAsync(cancellationToken) is null ? ReplayOutcome.NotFound : ReplayOutcome.AlreadyPending;
-        }, cancellationToken);
+        }, cancellationToken));
 
     /// <summary>Replays every delivery of the partner that failed at or after <paramref name="since"/>; returns how many.</summary>
     public Task<int> RecoverFailedDeliveriesAsync(string partnerId, DateTimeOffset since, DateTimeOffset now, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+        ThenOutboxWritten(WriteAsync(async (connection, transaction) =>
         {
             // status = 'failed' spelled out, so the partial index of failed deliveries finds them.
             await using var command = Command(connection, transaction, $"{ReplaySet} WHERE partner_id = @partner AND status = 'failed' AND finished_at >= @since");
@@ -308,7 +331,7 @@ public abstract partial class Store
             AddParameter(command, "@since", ToUnixMs(since));
             AddParameter(command, "@now", ToUnixMs(now));
             return await command.ExecuteNonQueryAsync(cancellationToken);
-        }, cancellationToken);
+        }, cancellationToken));
 
     private const string ReplaySet = "UPDATE deliveries SET status = 'pending', schedule_base = attempts, next_attempt_at = @now, finished_at = NULL";
 

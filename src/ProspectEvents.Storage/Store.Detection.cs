@@ -37,6 +37,7 @@ public abstract partial class Store
                 return (new IngestCounts(batch.Count, judgment.Stale + slowStale, inserted.Count), (Entries: packed, Repeats: packedRepeats), seq, superseded);
             }, cancellationToken);
 
+            if (counts.Events > 0) OutboxWritten?.Invoke();
             // Committed: only now may the cache move on (a rolled-back batch must leave it as the database is).
             if (_cache is { } cache && cache.LastSeq < seq)
             {

@@ -13,7 +13,7 @@ public abstract partial class Store
     /// with its failure streak forgotten. <c>created_at</c> stays that of the first registration.
     /// </summary>
     public Task<WebhookRecord> RegisterWebhookAsync(string partnerId, WebhookRegistration registration, DateTimeOffset now, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+        ThenOutboxWritten(WriteAsync(async (connection, transaction) =>
         {
             await using var command = Command(connection, transaction, $"""
                 INSERT INTO webhooks ({WebhookColumns})
@@ -30,7 +30,7 @@ public abstract partial class Store
             AddParameter(command, "@format", registration.PayloadFormat);
             AddParameter(command, "@now", ToUnixMs(now));
             return (await ReadWebhooksAsync(command, cancellationToken))[0];
-        }, cancellationToken);
+        }, cancellationToken));
 
     public Task<WebhookRecord?> GetWebhookAsync(string partnerId, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
@@ -45,7 +45,7 @@ public abstract partial class Store
     /// a new URL is how a partner fixes one. Null when the partner has no webhook.
     /// </summary>
     public Task<WebhookRecord?> UpdateWebhookUrlAsync(string partnerId, string url, DateTimeOffset now, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+        ThenOutboxWritten(WriteAsync(async (connection, transaction) =>
         {
             await using var command = Command(connection, transaction, $"""
                 UPDATE webhooks SET webhook_url = @url, updated_at = @now, disabled_at = NULL, disabled_reason = NULL, failing_since = NULL
@@ -56,7 +56,7 @@ public abstract partial class Store
             AddParameter(command, "@url", url);
             AddParameter(command, "@now", ToUnixMs(now));
             return (await ReadWebhooksAsync(command, cancellationToken)).FirstOrDefault();
-        }, cancellationToken);
+        }, cancellationToken));
 
     /// <summary>Removes the webhook; the partner's pending deliveries wait for the next registration. False when there was none.</summary>
     public Task<bool> DeleteWebhookAsync(string partnerId, CancellationToken cancellationToken) =>

@@ -111,6 +111,24 @@ public abstract partial class Store : IAsyncDisposable
     /// <summary>True when <paramref name="exception"/> reports a unique-constraint violation.</summary>
     protected abstract bool IsUniqueViolation(DbException exception);
 
+    /// <summary>
+    /// True when <paramref name="exception"/> says the database could not do the work now but may a moment later
+    /// (unreachable, locked, busy, a serialization failure): worth a retry as it is. False for anything a retry cannot
+    /// fix (a constraint, a type, a bug of ours). The one place where database errors are classified.
+    /// </summary>
+    public abstract bool IsTransient(Exception exception);
+
+    /// <summary>Raised after a commit of this process that may have made deliveries due (events matched, replays, a webhook registered).</summary>
+    public event Action? OutboxWritten;
+
+    /// <summary>Awaits <paramref name="write"/>, then tells <see cref="OutboxWritten"/>: only a committed write has work to claim.</summary>
+    private async Task<T> ThenOutboxWritten<T>(Task<T> write)
+    {
+        var result = await write;
+        OutboxWritten?.Invoke();
+        return result;
+    }
+
     /// <summary>Cheap round trip proving the database answers (for <c>/readyz</c>).</summary>
     public async Task<bool> PingAsync(CancellationToken cancellationToken)
     {

@@ -96,7 +96,11 @@ public static class ServerApp
     public static WebApplicationBuilder AddWebhooks(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<WebhookSender>();
-        if (Roles.Has(builder.Configuration, Roles.Dispatcher)) builder.Services.AddHostedService<DeliveryDispatcher>();
+        if (Roles.Has(builder.Configuration, Roles.Dispatcher))
+        {
+            builder.Services.AddSingleton<DeliveryDispatcher>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<DeliveryDispatcher>());
+        }
         return builder;
     }
 

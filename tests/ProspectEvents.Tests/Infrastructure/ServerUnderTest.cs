@@ -47,6 +47,10 @@ public sealed partial class ServerUnderTest : IAsyncDisposable
     public static async Task<ServerUnderTest> StartAsync(Backend backend, IReadOnlyDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null) =>
         await StartAsync(await TestStorage.CreateAsync(backend), settings, null, configure);
 
+    /// <summary>The server on a database made beforehand, e.g. by <see cref="TestStorage.CreateAsync"/> with settings added to its connection string.</summary>
+    public static Task<ServerUnderTest> StartAsync(StorageOptions storage, IReadOnlyDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null) =>
+        StartAsync(storage, settings, null, configure);
+
     /// <summary>
     /// A second server on <paramref name="first"/>'s database (as another process would be), on the same clock.
     /// It created no partner, so it knows no admin key of its own: use the first one's.

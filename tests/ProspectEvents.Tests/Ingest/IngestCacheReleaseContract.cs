@@ -30,7 +30,7 @@ public abstract class IngestCacheReleaseContract(Backend backend) : IAsyncLifeti
     private async Task WaitForReleaseAsync()
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!_logs.Drain().Any(e => e.EventId.Id == 16))
+        while (!_logs.Drain().Any(e => e.EventId.Id == 19))
         {
             Assert.True(DateTime.UtcNow < deadline, "the cache was not released within 30 s");
             _server.Clock.Advance(TimeSpan.FromSeconds(1));

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using ProspectEvents.Server.Webhooks;
 using ProspectEvents.Tests.Infrastructure;
 using static ProspectEvents.Tests.Infrastructure.HttpJson;
 
@@ -98,6 +100,22 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
             if (done(value)) return value;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"Waited in vain for {what}; last read: {value}");
             await Task.Delay(50);
+        }
+    }
+
+    private static DeliveryDispatcher Dispatcher(ServerUnderTest server) => server.Services.GetRequiredService<DeliveryDispatcher>();
+
+    /// <summary>
+    /// Waits until no dispatcher of <paramref name="servers"/> has a delivery in flight: every request sent so far has
+    /// arrived and been answered. With nothing pending left, nothing more can be sent.
+    /// </summary>
+    private static async Task WaitUntilIdleAsync(params ServerUnderTest[] servers)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (servers.Any(s => Dispatcher(s).InFlight > 0))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("A dispatcher still has deliveries in flight");
+            await Task.Delay(20);
         }
     }
 
@@ -270,7 +288,8 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
         Assert.Contains("410", webhook.GetProperty("disabled_reason").GetString());
         await MoveAsync("Initech", Feed.Eli);
         _server.Clock.Advance(TimeSpan.FromMinutes(5));
-        await Task.Delay(500);
+        await Dispatcher(_server).NextClaimPassAsync(); // looked at the outbox since both were due
+        await WaitUntilIdleAsync(_server);
         Assert.Single(receiver.Requests); // disabled: nothing more is sent
         Assert.Equal(2, (await DeliveriesAsync(client, partner, "?status=pending")).GetArrayLength());
 
@@ -286,7 +305,7 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
         var (partner, client) = await _server.NewPartnerAsync();
         await EnrollAsync(client, "movers", Feed.Dana);
         await MoveAsync("Globex", Feed.Dana);
-        await Task.Delay(300);
+        await Dispatcher(_server).NextClaimPassAsync(); // looked at the outbox since the delivery was due
         var waiting = Assert.Single((await DeliveriesAsync(client, partner)).EnumerateArray());
         Assert.Equal("pending", waiting.GetProperty("status").GetString());
         Assert.Equal(0, waiting.GetProperty("attempts").GetInt32());
@@ -315,7 +334,9 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
 
         var toAlice = await aliceReceiver.WaitForAsync(r => r.Count >= 1, Patience);
         var toBob = await bobReceiver.WaitForAsync(r => r.Count >= 2, Patience);
-        await Task.Delay(300);
+        await WaitForAllAsync(aliceClient, alice, d => d.GetProperty("status").GetString() == "delivered", 1);
+        await WaitForAllAsync(bobClient, bob, d => d.GetProperty("status").GetString() == "delivered", 2);
+        await WaitUntilIdleAsync(_server);
         Assert.Single(aliceReceiver.Requests);
         Assert.Equal(2, bobReceiver.Requests.Count);
         Assert.All(aliceReceiver.Requests, r => Assert.True(r.AnchorVerified && r.StandardVerified)); // signed with alice's secret
@@ -409,7 +430,7 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
         await MoveAsync("Globex", prospects);
 
         await WaitForAllAsync(client, partner, d => d.GetProperty("status").GetString() == "delivered", 60);
-        await Task.Delay(300);
+        await WaitUntilIdleAsync(_server, second);
         Assert.Equal(60, receiver.Requests.Count);
         Assert.Equal(60, receiver.Requests.Select(r => r.WebhookId).Distinct().Count());
     }
