@@ -37,20 +37,6 @@ public sealed class WebhookSettingsTests
     }
 }
 
-public sealed class StorageSettingsTests
-{
-    [Fact]
-    public async Task ANegativeSqliteMmapSizeStopsTheServerFromStartingAndNamesTheKey()
-    {
-        var database = Path.Combine(Path.GetTempPath(), "prospect-events-tests", Guid.NewGuid().ToString("N"), "test.db");
-        await using var app = ServerApp.Build(["--urls", "http://127.0.0.1:0", $"--Storage:ConnectionString=Data Source={database}", "--Storage:SqliteMmapSize=-1"]);
-
-        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => app.StartAsync());
-
-        Assert.Contains("Storage:SqliteMmapSize", error.Message);
-    }
-}
-
 /// <summary><c>serve</c> and every verb read their settings through one validated path: a bad value stops them with exit 2 and a message naming the key.</summary>
 public sealed class SettingsPathTests
 {
