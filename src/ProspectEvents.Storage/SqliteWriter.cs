@@ -34,8 +34,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     /// <param name="bulk">
     /// An ingest batch: a commit holding one leaves its checkpoint to <see cref="SqliteCheckpointer"/>, so the next
     /// batch need not wait for it. Other commits keep SQLite's own checkpoint, inside the commit that fills
-    /// <see cref="InlineCheckpointPages"/>: with the checkpoint beside it on the same core, a request's p99 was worse
-    /// (enrollment benchmark: 29 ms against 16 ms, docs/benchmarks.md).
+    /// <see cref="InlineCheckpointPages"/>: with the checkpoint beside it on the same core, a request's p99 was worse.
     /// </param>
     public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken, bool bulk = false)
     {

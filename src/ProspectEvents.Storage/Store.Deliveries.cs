@@ -30,8 +30,8 @@ public abstract partial class Store
     /// each becomes due again only at <paramref name="leaseUntil"/>, so if this process dies before recording the
     /// attempt, another (or this one, restarted) sends it then. Rows another process is claiming are skipped.
     /// Ties are taken in index order: ordering by delivery_pk as well, which deliveries_due does not hold, made
-    /// PostgreSQL join and sort every due row on each claim (an ingest batch's deliveries share one due time), 350 ms
-    /// for 43,000 rows (docs/benchmarks.md, "Webhook delivery"). SQLite's index ends in the rowid, delivery_pk, anyway.
+    /// PostgreSQL join and sort every due row on each claim (an ingest batch's deliveries share one due time). SQLite's
+    /// index ends in the rowid, delivery_pk, anyway.
     /// </summary>
     public Task<List<ClaimedDelivery>> ClaimDeliveriesAsync(string partnerId, int limit, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
@@ -89,7 +89,7 @@ public abstract partial class Store
         WriteAsync(async (connection, transaction) =>
         {
             // RowsPerStatement attempts a statement: one UPDATE and one INSERT per attempt were two round trips each on
-            // PostgreSQL and most of the recorder's time (docs/benchmarks.md, "Webhook delivery"). A delivery that is
+            // PostgreSQL and most of the recorder's time. A delivery that is
             // in the batch twice (claimed again after its lease ran out) goes in a later round, so its attempts are
             // numbered one after the other.
             var rounds = outcomes.GroupBy(o => o.Delivery.DeliveryPk)

@@ -53,10 +53,9 @@ public readonly record struct Fingerprint(uint CompanyId, uint Domain, uint Name
             TitleHash(title), Hash(ChangeDetector.Known(fullName)), Hash(ChangeDetector.Known(linkedinUrl)),
             StartDateOf(start));
 
-    // Titles repeat: a feed of a million prospects holds a few hundred distinct ones, and normalizing one (words,
-    // abbreviations) cost a third of a microsecond, a tenth of preparing an observation. So each thread keeps the
-    // hashes of the titles it met, up to a bound. Company names and domains number in the hundreds of thousands:
-    // a bounded memo of those thrashed and was slower (docs/benchmarks.md).
+    // Titles repeat (a feed of a million prospects holds a few hundred distinct ones) and cost a noticeable share of
+    // preparing an observation, so each thread keeps the hashes of the titles it met, up to a bound. Company names and
+    // domains number in the hundreds of thousands: a bounded memo of those thrashed and was slower.
     [ThreadStatic]
     private static Dictionary<string, uint>? t_titles;
 

@@ -20,7 +20,7 @@ public static class ServerApp
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         // No watching for appsettings.json changes: the watcher covers the working directory recursively, and the
-        // SQLite files live below it, so every write woke it (measured: +10–20 % enrollment throughput without it).
+        // SQLite files live below it, so every write woke it and cost the enrollment path throughput.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. args, "--hostBuilder:reloadConfigOnChange=false"] });
         builder.Configuration.AddShippedSettings();
         builder.AddStorage();

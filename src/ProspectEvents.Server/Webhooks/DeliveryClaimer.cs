@@ -43,7 +43,7 @@ public sealed class DeliveryClaimer : IDisposable
     /// <summary>
     /// Free slots worth a claim while requests are in flight. A claim is a write transaction (on PostgreSQL a commit
     /// that waits for the WAL flush) and walks the outbox index from the oldest due row; claiming each slot the moment
-    /// it freed up made one claim per delivery under load (docs/benchmarks.md, "Webhook delivery").
+    /// it freed up made one claim per delivery under load.
     /// </summary>
     private int WorthwhileClaim { get; }
 
@@ -91,8 +91,7 @@ public sealed class DeliveryClaimer : IDisposable
                         var now = _clock.GetUtcNow();
                         // While claims succeed, the partners with due deliveries are looked up again only once per poll
                         // interval (or when this process wrote new work): the lookup walks the outbox index past every
-                        // row sent since the last vacuum, and before each claim it took 40 % of PostgreSQL's time
-                        // (docs/benchmarks.md, "Webhook delivery").
+                        // row sent since the last vacuum, and before each claim it was much of PostgreSQL's time.
                         if (partners.Count == 0 || _lookAgain || _clock.GetElapsedTime(partnersReadAt) >= PollInterval)
                         {
                             _lookAgain = false;
@@ -135,8 +134,7 @@ public sealed class DeliveryClaimer : IDisposable
                 var waitingForSlots = _share.Free < WorthwhileClaim;
                 if (claimed > 0 && !waitingForSlots) continue; // there may be more due now
                 // Claimed none: nothing is due, and a send finishing does not change that, so only the timer or new work
-                // ends the wait (waking on every finished send made about one partner lookup per delivery at 1,000
-                // events/s, docs/benchmarks.md, "Webhook delivery").
+                // ends the wait (waking on every finished send made about one partner lookup per delivery).
                 if (claimed == 0 && !waitingForSlots) partners = [];
                 tick ??= timer.WaitForNextTickAsync(stoppingToken).AsTask();
                 await (waitingForSlots ? Task.WhenAny(tick, written, freed) : Task.WhenAny(tick, written));

@@ -8,7 +8,7 @@ namespace ProspectEvents.Server.Webhooks;
 /// through <see cref="WebhookSender"/>, judging the answer and queueing the outcome for the recorder. A sender frees
 /// its slot only once the outcome is queued, and that queue is bounded: when recording falls behind, sending (and
 /// so claiming) slows down with it. Unbounded, the sends ran ahead, and deliveries sent but not yet recorded outlived
-/// their lease and were sent again (docs/benchmarks.md, "Webhook delivery").
+/// their lease and were sent again.
 /// </summary>
 public sealed class DeliverySenders(WebhookSender sender, RetrySchedule schedule, FairShare share, TimeProvider clock, ILogger logger)
 {
