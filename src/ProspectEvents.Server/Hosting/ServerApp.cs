@@ -67,6 +67,8 @@ public static class ServerApp
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => CreateStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IOptions<WebhookOptions>>().Value,
             sp.GetRequiredService<ILogger<Store>>()));
+        // One per process, beside the store: its cache serves every ingest, from the HTTP endpoint and the workers alike.
+        builder.Services.AddSingleton(sp => new IngestEngine(sp.GetRequiredService<Store>(), sp.GetRequiredService<ILogger<IngestEngine>>()));
         return builder;
     }
 
