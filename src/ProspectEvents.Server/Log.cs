@@ -59,4 +59,14 @@ internal static partial class Log
 
     [LoggerMessage(19, LogLevel.Information, "Released the ingest's prospect cache after {Idle} without a batch; the next batch loads it again")]
     public static partial void IngestCacheReleased(ILogger logger, TimeSpan idle);
+
+    // Ids from when storage ran ingest (its range is 100 and up), kept so that filters on them still match.
+    [LoggerMessage(102, LogLevel.Warning, "Reading states ahead of an ingest batch failed; the batch reads them itself")]
+    public static partial void ReadAheadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(103, LogLevel.Warning, "Compacting the observation log failed; the cache is reloaded and the next batch tries again")]
+    public static partial void CompactionFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(104, LogLevel.Warning, "Reclaiming superseded states failed; the next batch tries again")]
+    public static partial void ReclaimFailed(ILogger logger, Exception exception);
 }

@@ -48,7 +48,7 @@ public sealed class PostgresStore(string connectionString) : Store
         """;
 
     // One statement of column arrays: one round trip and ten parameters, where 25-row statements took hundreds.
-    private protected override async Task AppendStatesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<StateRow> rows, CancellationToken cancellationToken)
+    protected internal override async Task AppendStatesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<StateRow> rows, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction, InsertStatesSql);
         AddParameter(command, "@k", rows.Select(r => r.StatePk).ToArray());

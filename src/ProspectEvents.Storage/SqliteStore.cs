@@ -86,7 +86,7 @@ public sealed class SqliteStore : Store
     private static readonly string InsertStateSql =
         $"INSERT INTO prospect_states (state_pk, prospect_id, {StateColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
-    private protected override Task AppendStatesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<StateRow> rows, CancellationToken cancellationToken)
+    protected internal override Task AppendStatesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<StateRow> rows, CancellationToken cancellationToken)
     {
         var insert = Statement((SqliteConnection)connection, InsertStateSql);
         Span<byte> id = stackalloc byte[ProspectId.ByteLength];

@@ -16,7 +16,7 @@ public abstract partial class Store
     /// the enrollment subscribes to the event's type. Runs in the caller's transaction, so events and their deliveries
     /// commit together. Pass only the events this transaction inserted: one stored earlier already got its matches then.
     /// </summary>
-    private async Task MatchEventsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<string> eventIds, CancellationToken cancellationToken)
+    internal async Task MatchEventsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<string> eventIds, CancellationToken cancellationToken)
     {
         if (eventIds.Count == 0) return;
         // One list parameter, whatever the count: a statement of 500 placeholders padded out took a fifth of

@@ -69,4 +69,7 @@ public abstract partial class Store
     /// ingest batches, and singleton jobs such as the anniversary sweep.
     /// </summary>
     protected abstract Task LockAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken);
+
+    internal Task LockIngestAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        LockAsync(connection, transaction, IngestLock, cancellationToken);
 }

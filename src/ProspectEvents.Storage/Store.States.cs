@@ -10,9 +10,9 @@ namespace ProspectEvents.Storage;
 /// where an in-place update dirtied one page at a random place of the table per changed prospect (in a snapshot where
 /// 15 % of a million prospects learn a field, that was most pages of the table, written to the WAL batch after batch).
 /// The row a new one replaces is listed in <c>superseded_states</c> in the same transaction; the observation log maps
-/// each prospect to its current row. Once superseded rows reach half the current ones, a reclaim pass deletes them in
-/// <c>state_pk</c> order, touching each page of the table once for many rows instead of once per change.
-/// Readers of every row (the anniversary sweep, a cache load from the states) skip the superseded ones.
+/// each prospect to its current row. A reclaim pass deletes superseded rows in <c>state_pk</c> order, touching each
+/// page of the table once for many rows instead of once per change. Readers of every row (the anniversary sweep, a
+/// load of all current states) skip the superseded ones.
 /// </summary>
 public abstract partial class Store
 {
@@ -22,20 +22,8 @@ public abstract partial class Store
     private const string CurrentStatesSql =
         "prospect_states s LEFT JOIN superseded_states x ON x.state_pk = s.state_pk WHERE x.state_pk IS NULL";
 
-    private const int StateChunk = 250;
-
-    /// <summary>Superseded rows below which no reclaim runs, however few current ones there are (tests lower it).</summary>
-    internal long MinimumReclaimRows { get; set; } = 10_000;
-
     /// <summary>Superseded rows one reclaim transaction deletes.</summary>
     private const int ReclaimChunk = 20_000;
-
-    // Rows in superseded_states as this process counts them: null until counted (at the first reclaim check after a
-    // cache load), then advanced by this process's batches. Batches of other processes are counted at its next load.
-    private long? _supersededStates;
-
-    /// <summary>A state to write: its row number, the prospect and the state.</summary>
-    private protected readonly record struct StateRow(long StatePk, ProspectKey Key, ProspectState State);
 
     /// <summary>SQL selecting the row numbers held in <paramref name="parameter"/>, bound by <see cref="RowNumbers"/>: one parameter, any count.</summary>
     protected abstract string SelectRowNumbersSql(string parameter);
@@ -49,11 +37,17 @@ public abstract partial class Store
     /// <summary>The value of a <see cref="SelectTextsSql"/> parameter.</summary>
     protected abstract object Texts(IReadOnlyCollection<string> texts);
 
-    private Task<long> NextStatePkAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// The stored states of the given rows, by row number, read outside any write transaction (on a SQLite WAL reader
+    /// beside the writer). Rows never change once written, so what this reads stays right while the row is current.
+    /// </summary>
+    public Task<Dictionary<long, ProspectState>> ReadStatesAsync(IReadOnlyCollection<long> statePks, CancellationToken cancellationToken) =>
+        ReadAsync(connection => LoadStatesAsync(connection, null, statePks, cancellationToken), cancellationToken);
+
+    internal Task<long> NextStatePkAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
         ScalarAsync(connection, transaction, "SELECT COALESCE(MAX(state_pk), 0) + 1 FROM prospect_states", cancellationToken);
 
-    /// <summary>The stored states of the given rows, by row number.</summary>
-    private async Task<Dictionary<long, ProspectState>> LoadStatesAsync(
+    internal async Task<Dictionary<long, ProspectState>> LoadStatesAsync(
         DbConnection connection, DbTransaction? transaction, IReadOnlyCollection<long> statePks, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction,
@@ -65,6 +59,16 @@ public abstract partial class Store
         return states;
     }
 
+    internal async Task<int> CountCurrentStatesAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        checked((int)await ScalarAsync(connection, transaction, $"SELECT COUNT(*) FROM {CurrentStatesSql}", cancellationToken));
+
+    internal async Task ReadCurrentStatesAsync(DbConnection connection, DbTransaction transaction, CurrentStateHandler handle, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, $"SELECT s.state_pk, prospect_id, {StateColumns} FROM {CurrentStatesSql}");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) handle(reader.GetInt64(0), ProspectKey.Read((byte[])reader.GetValue(1)), ReadState(reader, 2));
+    }
+
     /// <summary>A <see cref="ProspectState"/> from <see cref="StateColumns"/>, starting at column <paramref name="first"/>.</summary>
     private static ProspectState ReadState(DbDataReader reader, int first)
     {
@@ -74,10 +78,10 @@ public abstract partial class Store
     }
 
     /// <summary>Inserts states, in the way the provider does it fastest (one statement of column arrays, or one prepared statement a row).</summary>
-    private protected abstract Task AppendStatesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<StateRow> rows, CancellationToken cancellationToken);
+    protected internal abstract Task AppendStatesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<StateRow> rows, CancellationToken cancellationToken);
 
     /// <summary>Lists rows replaced by newer ones, in one statement.</summary>
-    private async Task SupersedeStatesAsync(DbConnection connection, DbTransaction transaction, List<long> statePks, CancellationToken cancellationToken)
+    internal async Task SupersedeStatesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<long> statePks, CancellationToken cancellationToken)
     {
         if (statePks.Count == 0) return;
         await using var command = Command(connection, transaction, $"INSERT INTO superseded_states (state_pk) {SelectRowNumbersSql("@rows")}");
@@ -85,35 +89,16 @@ public abstract partial class Store
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>
-    /// Deletes the superseded rows once they reach half the current states (and <see cref="MinimumReclaimRows"/>), so
-    /// they take about a third of the table at most (rows other processes supersede are counted at this one's next
-    /// cache load). Called after a batch committed: nothing here may fail the batch (not even a cancellation: the
-    /// batch is stored), and the next batch tries again.
-    /// </summary>
-    private async Task ReclaimStatesIfDueAsync(CancellationToken cancellationToken)
-    {
-        if (_cache is not { } cache) return;
-        try
-        {
-            _supersededStates ??= await ReadAsync(connection => ScalarAsync(connection, null, "SELECT COUNT(*) FROM superseded_states", cancellationToken), cancellationToken);
-            if (_supersededStates < Math.Max(cache.Count / 2, MinimumReclaimRows)) return;
-            await ReclaimStatesAsync(cancellationToken);
-            _supersededStates = 0;
-        }
-        catch (Exception e)
-        {
-            if (e is not OperationCanceledException) StoreLog.ReclaimFailed(Logger, e);
-            _supersededStates = null;
-        }
-    }
+    /// <summary>Rows listed in <c>superseded_states</c> now, by every process.</summary>
+    public Task<long> CountSupersededStatesAsync(CancellationToken cancellationToken) =>
+        ReadAsync(connection => ScalarAsync(connection, null, "SELECT COUNT(*) FROM superseded_states", cancellationToken), cancellationToken);
 
     /// <summary>
     /// Deletes every superseded row and its listing, <see cref="ReclaimChunk"/> rows per transaction in row order, so
     /// a writer waiting behind it waits for a chunk only. The rows are those listed when it starts; each chunk
     /// removes rows and listings together, so an interrupted reclaim leaves nothing half done.
     /// </summary>
-    internal async Task ReclaimStatesAsync(CancellationToken cancellationToken)
+    public async Task ReclaimStatesAsync(CancellationToken cancellationToken)
     {
         var listed = await ReadAsync(async connection =>
         {

@@ -13,7 +13,7 @@ public abstract partial class Store : IAsyncDisposable
     /// <summary><c>sqlite</c> or <c>postgres</c>, as in <see cref="StorageOptions.Provider"/>.</summary>
     public abstract string Provider { get; }
 
-    /// <summary>Where housekeeping that must not fail its caller (checkpoints, read-ahead, compaction, reclaim) says what went wrong.</summary>
+    /// <summary>Where housekeeping that must not fail its caller (background checkpoints) says what went wrong.</summary>
     public ILogger Logger { get; private set; } = NullLogger.Instance;
 
     public static Store Create(StorageOptions options, ILogger? logger = null)
@@ -59,6 +59,19 @@ public abstract partial class Store : IAsyncDisposable
     /// </summary>
     protected virtual Task<T> BulkWriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken cancellationToken) =>
         WriteAsync(work, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one write transaction over states, events and the observation log, and commits
+    /// it; any exception rolls it all back. For ingest's batches and housekeeping, a long run of writes: a provider may
+    /// trade the latency of requests writing beside them for their throughput (<see cref="BulkWriteAsync{T}"/>).
+    /// </summary>
+    public async Task<T> WriteStatesAsync<T>(Func<StateTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        StateTransaction? last = null;
+        var result = await BulkWriteAsync((connection, transaction) => work(last = new StateTransaction(this, connection, transaction)), cancellationToken);
+        if (last is { InsertedEvents: > 0 }) OutboxWritten?.Invoke(); // committed events have deliveries to claim
+        return result;
+    }
 
     /// <summary>Runs one read on a connection of its own.</summary>
     protected virtual async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken)

@@ -65,13 +65,13 @@ public static class AdminApi
     }
 
     private static async Task<Results<Ok<IngestResult>, UnprocessableEntity<IngestResult>>> IngestObservations(
-        HttpContext http, Store store, TimeProvider clock, IOptions<IngestOptions> options, ILogger<IngestRun> logger)
+        HttpContext http, IngestEngine engine, TimeProvider clock, IOptions<IngestOptions> options, ILogger<IngestRun> logger)
     {
         // Streamed, so not held to the 1 MiB limit of the JSON endpoints.
         if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
         // Not cancelled with the request: a client that goes away cuts the body, which the ingest takes for a broken
         // input (it stops, and the batches it handed on commit) instead of cancelling them midway.
-        var summary = await new IngestRun(store, clock) { MaxLineBytes = options.Value.MaxLineBytes }.RunAsync(http.Request.Body, CancellationToken.None);
+        var summary = await new IngestRun(engine, clock) { MaxLineBytes = options.Value.MaxLineBytes }.RunAsync(http.Request.Body, CancellationToken.None);
         var listed = summary.RejectedLines.Take(IngestResult.MaxListed).Select(r => new RejectedLineView(r.Line, r.Error)).ToList();
         var context = ResponseContext.For(http);
         var result = new IngestResult(summary.Error is null ? context : context with { RequestStatus = "failure" },

@@ -168,7 +168,7 @@ public static class Verbs
             await using var store = await OpenMigratedStoreAsync(parsed, cancellationToken);
             // Unbuffered: the ingest reads in large blocks of its own.
             await using var input = path == "-" ? Console.OpenStandardInput() : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
-            var run = new Ingest.IngestRun(store, TimeProvider.System)
+            var run = new Ingest.IngestRun(new Ingest.IngestEngine(store), TimeProvider.System)
             {
                 MaxLineBytes = settings.MaxLineBytes,
                 Progress = p => error.Write($"\r{p.Observations + p.Rejected:N0} rows, {(p.Observations + p.Rejected) / Math.Max(p.Seconds, 0.001):N0}/s, {p.Events:N0} events, {p.Rejected:N0} rejected   "),

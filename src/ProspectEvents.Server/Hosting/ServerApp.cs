@@ -55,6 +55,8 @@ public static class ServerApp
         builder.Services.AddHostedService<IngestCacheRelease>();
         builder.Services.AddSingleton(sp => CreateStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IOptions<WebhookOptions>>().Value,
             sp.GetRequiredService<ILogger<Store>>()));
+        // One per process, beside the store: its cache serves every ingest, from the HTTP endpoint and the workers alike.
+        builder.Services.AddSingleton(sp => new IngestEngine(sp.GetRequiredService<Store>(), sp.GetRequiredService<ILogger<IngestEngine>>()));
         return builder;
     }
 

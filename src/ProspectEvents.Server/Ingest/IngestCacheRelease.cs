@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using ProspectEvents.Storage;
 
 namespace ProspectEvents.Server.Ingest;
 
@@ -8,23 +7,23 @@ namespace ProspectEvents.Server.Ingest;
 /// <c>Ingest:CacheIdleTimeout</c>: a server that takes a snapshot a day should not hold it all day, while a steady feed
 /// keeps it. The next batch loads it again from the observation log (a fraction of a second per million prospects).
 /// </summary>
-public sealed class IngestCacheRelease(Store store, TimeProvider clock, IOptions<IngestOptions> options, ILogger<IngestCacheRelease> logger) : BackgroundService
+public sealed class IngestCacheRelease(IngestEngine ingest, TimeProvider clock, IOptions<IngestOptions> options, ILogger<IngestCacheRelease> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var idle = options.Value.CacheIdleTimeout;
         if (idle <= TimeSpan.Zero) return;
-        var (seen, since) = (store.IngestBatches, clock.GetUtcNow());
+        var (seen, since) = (ingest.Batches, clock.GetUtcNow());
         using var timer = new PeriodicTimer(Period(idle), clock);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            var batches = store.IngestBatches;
+            var batches = ingest.Batches;
             if (batches != seen)
             {
                 (seen, since) = (batches, clock.GetUtcNow());
                 continue;
             }
-            if (clock.GetUtcNow() - since < idle || !await store.ReleaseIngestCacheAsync(seen, stoppingToken)) continue;
+            if (clock.GetUtcNow() - since < idle || !await ingest.ReleaseCacheAsync(seen, stoppingToken)) continue;
             // The cache is a few large arrays: only a compacting collection hands their pages back to the OS.
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             Log.IngestCacheReleased(logger, idle);

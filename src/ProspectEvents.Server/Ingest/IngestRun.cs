@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using ProspectEvents.Detection;
-using ProspectEvents.Storage;
 
 namespace ProspectEvents.Server.Ingest;
 
@@ -21,13 +20,13 @@ public sealed record IngestSummary(
 
 /// <summary>
 /// Streams observations from NDJSON or CSV (either optionally gzipped; the format is sniffed from the first
-/// bytes) into the store in batches, each batch one transaction. Bad lines are rejected with their number;
+/// bytes) into batches for the <see cref="IngestEngine"/>, each batch one transaction. Bad lines are rejected with their number;
 /// the good lines of the same input are all taken. Shared by the <c>ingest</c> verb and the HTTP endpoint.
 /// A line (a CSV record) longer than <see cref="MaxLineBytes"/> is rejected and skipped as it streams: the reader
 /// never holds more than that of one. An input that breaks off stops the ingest: the batch being filled is dropped,
 /// those handed on before commit, and the summary says what broke (<see cref="IngestSummary.Error"/>).
 /// </summary>
-public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = IngestRun.DefaultBatchSize)
+public sealed class IngestRun(IngestEngine engine, TimeProvider clock, int batchSize = IngestRun.DefaultBatchSize)
 {
     public const int DefaultBatchSize = 5_000;
     public const int MaxRejectedListed = 1_000;
@@ -352,7 +351,7 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
     /// <summary>
     /// Hands the batch on and goes back to parsing. Three stages overlap, on as many cores as there are: parsing the
     /// next batch, preparing this one (sorting, fingerprinting and reading ahead the states it needs,
-    /// <see cref="Store.PrepareBatchAsync"/>), and writing the one before. Writes still run one at a time in input
+    /// <see cref="IngestEngine.PrepareBatchAsync"/>), and writing the one before. Writes still run one at a time in input
     /// order, and at most <see cref="MaxInFlight"/> batches wait, so memory stays bounded.
     /// </summary>
     private async Task FlushAsync(CancellationToken cancellationToken)
@@ -361,7 +360,7 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
         var observations = _batch;
         _batch = new List<Observation>(batchSize);
         if (_inFlight.Count >= MaxInFlight) await CollectAsync();
-        var prepared = Task.Run(() => store.PrepareBatchAsync(observations, cancellationToken), cancellationToken);
+        var prepared = Task.Run(() => engine.PrepareBatchAsync(observations, cancellationToken), cancellationToken);
         var previous = _inFlight.LastOrDefault();
         _inFlight.Enqueue(WriteAsync(previous, prepared, cancellationToken));
     }
@@ -370,7 +369,7 @@ public sealed class IngestRun(Store store, TimeProvider clock, int batchSize = I
     {
         var batch = await prepared;
         if (previous is not null) await previous; // batches commit in input order
-        return await store.ApplyObservationsAsync(batch, clock.GetUtcNow(), cancellationToken);
+        return await engine.ApplyBatchAsync(batch, clock.GetUtcNow(), cancellationToken);
     }
 
     /// <summary>Waits for the oldest batch in flight and counts it.</summary>

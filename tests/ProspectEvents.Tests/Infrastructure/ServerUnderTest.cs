@@ -9,6 +9,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using ProspectEvents.Server.Cli;
 using ProspectEvents.Server.Hosting;
+using ProspectEvents.Server.Ingest;
 using ProspectEvents.Storage;
 
 namespace ProspectEvents.Tests.Infrastructure;
@@ -40,6 +41,9 @@ public sealed partial class ServerUnderTest : IAsyncDisposable
     public StorageOptions Storage { get; }
 
     public Store Store => _app.Services.GetRequiredService<Store>();
+
+    /// <summary>The server's ingest engine: its cache and housekeeping thresholds, as every ingest of this server uses them.</summary>
+    public IngestEngine Ingest => _app.Services.GetRequiredService<IngestEngine>();
 
     public IServiceProvider Services => _app.Services;
 

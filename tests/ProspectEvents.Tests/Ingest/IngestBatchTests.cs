@@ -1,5 +1,5 @@
 using ProspectEvents.Detection;
-using ProspectEvents.Storage;
+using ProspectEvents.Server.Ingest;
 using ProspectEvents.Tests.Infrastructure;
 
 namespace ProspectEvents.Tests.Ingest;

@@ -55,12 +55,12 @@ public abstract class IngestCacheReleaseContract(Backend backend) : IAsyncLifeti
     public async Task ABatchBegunSinceTheStoreWasLastSeenIdleKeepsTheCache()
     {
         await EventsAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
-        var seen = _server.Store.IngestBatches;
+        var seen = _server.Ingest.Batches;
         await EventsAsync(Snapshot("2026-10-01T00:00:00Z", "Acme"));
 
-        Assert.False(await _server.Store.ReleaseIngestCacheAsync(seen, CancellationToken.None));
-        Assert.True(await _server.Store.ReleaseIngestCacheAsync(_server.Store.IngestBatches, CancellationToken.None));
-        Assert.False(await _server.Store.ReleaseIngestCacheAsync(_server.Store.IngestBatches, CancellationToken.None)); // nothing left to release
+        Assert.False(await _server.Ingest.ReleaseCacheAsync(seen, CancellationToken.None));
+        Assert.True(await _server.Ingest.ReleaseCacheAsync(_server.Ingest.Batches, CancellationToken.None));
+        Assert.False(await _server.Ingest.ReleaseCacheAsync(_server.Ingest.Batches, CancellationToken.None)); // nothing left to release
         Assert.Equal(1, await EventsAsync(Snapshot("2026-11-01T00:00:00Z", "Globex")));
     }
 

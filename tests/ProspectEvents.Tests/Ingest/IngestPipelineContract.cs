@@ -9,7 +9,7 @@ using ProspectEvents.Tests.Infrastructure;
 namespace ProspectEvents.Tests.Ingest;
 
 /// <summary>
-/// The store's ingest pipeline (batches prepared and judged against the cache while earlier ones are written, states
+/// The ingest pipeline (batches prepared and judged against the cache while earlier ones are written, states
 /// read ahead, the log compacted and superseded states reclaimed as it goes) finds exactly what the pure detector
 /// finds over the same batches. Random feeds with fixed seeds: prospects that come back batch after batch, cosmetic
 /// variants, unknown fields, duplicate lines and late (older) lines.
@@ -17,14 +17,14 @@ namespace ProspectEvents.Tests.Ingest;
 public abstract class IngestPipelineContract(Backend backend) : IAsyncLifetime
 {
     private Store _store = null!;
+    private IngestEngine _engine = null!;
 
     public async Task InitializeAsync()
     {
         _store = Store.Create(await TestStorage.CreateAsync(backend));
         await _store.MigrateAsync(TimeProvider.System, CancellationToken.None);
         // Compact and reclaim at every chance, so both happen between batches judged ahead of them.
-        _store.MinimumCompactionBytes = 0;
-        _store.MinimumReclaimRows = 0;
+        _engine = new IngestEngine(_store) { MinimumCompactionBytes = 0, MinimumReclaimRows = 0 };
     }
 
     public async Task DisposeAsync() => await _store.DisposeAsync();
@@ -93,7 +93,7 @@ public abstract class IngestPipelineContract(Backend backend) : IAsyncLifetime
         var feed = RandomFeed(random, prospects: 8, days: 30);
         var batchSize = 2 + random.Next(9);
 
-        var run = new IngestRun(_store, TimeProvider.System, batchSize);
+        var run = new IngestRun(_engine, TimeProvider.System, batchSize);
         var summary = await run.RunAsync(new MemoryStream(Encoding.UTF8.GetBytes(Ndjson(feed))), CancellationToken.None);
 
         var (expected, expectedStale) = Reference(feed, batchSize);

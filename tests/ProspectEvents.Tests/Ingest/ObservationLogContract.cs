@@ -69,7 +69,7 @@ public abstract class ObservationLogContract(Backend backend) : IAsyncLifetime
     [Fact]
     public async Task ACompactedLogIsLoadedAndFollowedLikeTheRowsItReplaced()
     {
-        Server.Store.MinimumCompactionBytes = 0; // compact small logs too
+        Server.Ingest.MinimumCompactionBytes = 0; // compact small logs too
         await IngestHereAsync(Snapshot("2026-09-01T00:00:00Z", "Acme")); // a log without a base: compacted at once
         await IngestHereAsync(Snapshot("2026-10-01T00:00:00Z", "Acme Corp"));
         Assert.Equal("base", await Server.SqlAsync("SELECT kind FROM observation_log ORDER BY seq LIMIT 1"));

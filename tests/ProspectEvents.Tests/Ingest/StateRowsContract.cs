@@ -1,5 +1,5 @@
 using ProspectEvents.Detection;
-using ProspectEvents.Storage;
+using ProspectEvents.Server.Ingest;
 using ProspectEvents.Tests.Infrastructure;
 
 namespace ProspectEvents.Tests.Ingest;
@@ -32,7 +32,7 @@ public abstract class StateRowsContract(Backend backend) : IAsyncLifetime
     [Fact]
     public async Task AChangedStateIsAppendedAndTheRowItReplacesIsListedAsSuperseded()
     {
-        Server.Store.MinimumReclaimRows = long.MaxValue;
+        Server.Ingest.MinimumReclaimRows = long.MaxValue;
         await EventsAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
         Assert.Equal(1, await EventsAsync(Snapshot("2026-10-01T00:00:00Z", "Globex")));
         Assert.Equal(0, await EventsAsync(Snapshot("2026-11-01T00:00:00Z", "Globex Inc."))); // a repeat writes no state
@@ -45,7 +45,7 @@ public abstract class StateRowsContract(Backend backend) : IAsyncLifetime
     [Fact]
     public async Task ChangesAreDetectedAgainstTheNewestRowHereAndInAnotherProcess()
     {
-        Server.Store.MinimumReclaimRows = long.MaxValue;
+        Server.Ingest.MinimumReclaimRows = long.MaxValue;
         await EventsAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
         Assert.Equal(1, await EventsAsync(Snapshot("2026-10-01T00:00:00Z", "Globex")));
 
@@ -57,13 +57,13 @@ public abstract class StateRowsContract(Backend backend) : IAsyncLifetime
     [Fact]
     public async Task AReclaimDeletesEverySupersededRowAndDetectionGoesOnFromTheCurrentOnes()
     {
-        Server.Store.MinimumReclaimRows = long.MaxValue;
+        Server.Ingest.MinimumReclaimRows = long.MaxValue;
         await EventsAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
         await EventsAsync(Snapshot("2026-10-01T00:00:00Z", "Globex", "Umbrella"));
         await EventsAsync(Snapshot("2026-11-01T00:00:00Z", "Hooli", "Umbrella"));
         Assert.Equal((5L, 3L), await RowsAsync());
 
-        Server.Store.MinimumReclaimRows = 0;
+        Server.Ingest.MinimumReclaimRows = 0;
         Assert.Equal(0, await EventsAsync(Snapshot("2026-12-01T00:00:00Z", "Hooli", "Umbrella"))); // reclaims after committing
 
         Assert.Equal((2L, 0L), await RowsAsync());
@@ -74,7 +74,7 @@ public abstract class StateRowsContract(Backend backend) : IAsyncLifetime
     [Fact]
     public async Task WithoutAnObservationLogTheRowsNotListedAsSupersededAreTheCurrentStates()
     {
-        Server.Store.MinimumReclaimRows = long.MaxValue;
+        Server.Ingest.MinimumReclaimRows = long.MaxValue;
         await EventsAsync(Snapshot("2026-09-01T00:00:00Z", "Acme"));
         await EventsAsync(Snapshot("2026-10-01T00:00:00Z", "Globex"));
         // Swap the listing, so the Acme row counts as Dana's current state although the Globex row is newer: a load
@@ -90,7 +90,7 @@ public abstract class StateRowsContract(Backend backend) : IAsyncLifetime
     private static Observation Seen(string prospectId, string observedAt, string company) =>
         new(prospectId, DateTimeOffset.Parse(observedAt, System.Globalization.CultureInfo.InvariantCulture), "Dana Levi", "VP Sales", null, company, null, null, null);
 
-    private Task<IngestBatch> PrepareAsync(params Observation[] observations) => Server.Store.PrepareBatchAsync(observations, CancellationToken.None);
+    private Task<IngestBatch> PrepareAsync(params Observation[] observations) => Server.Ingest.PrepareBatchAsync(observations, CancellationToken.None);
 
     /// <summary>Dana's company changes, oldest first, as (previous, current) company names.</summary>
     private async Task<List<(string?, string?)>> DanasMovesAsync()
@@ -100,7 +100,7 @@ public abstract class StateRowsContract(Backend backend) : IAsyncLifetime
             .Select(d => (d.GetProperty("previous_company_name").GetString(), d.GetProperty("current_company_name").GetString()))];
     }
 
-    private Task<IngestCounts> ApplyAsync(IngestBatch batch) => Server.Store.ApplyObservationsAsync(batch, DateTimeOffset.UtcNow, CancellationToken.None);
+    private Task<IngestCounts> ApplyAsync(IngestBatch batch) => Server.Ingest.ApplyBatchAsync(batch, DateTimeOffset.UtcNow, CancellationToken.None);
 
     [Fact]
     public async Task APreparedBatchReadsAheadTheStatesOfProspectsTheCacheCannotJudgeAndDetectsWithoutReadingThemAgain()

@@ -91,7 +91,7 @@ public abstract class AnniversaryContract(Backend backend) : IAsyncLifetime
     [InlineData(true)]
     public async Task OnlyAProspectsCurrentStateHasAnniversariesBeforeAndAfterItsOldStatesAreReclaimed(bool reclaim)
     {
-        _server.Store.MinimumReclaimRows = reclaim ? 0 : long.MaxValue;
+        _server.Ingest.MinimumReclaimRows = reclaim ? 0 : long.MaxValue;
         await IngestAsync(Feed.Line(Feed.Dana, "2026-09-01T00:00:00Z", "Acme", start: "2020-11-03"));
         await IngestAsync(Feed.Line(Feed.Dana, "2026-10-01T00:00:00Z", "Globex", start: "2026-06-10")); // the Acme state is superseded
 

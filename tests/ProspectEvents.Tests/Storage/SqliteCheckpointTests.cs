@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using ProspectEvents.Detection;
+using ProspectEvents.Server.Ingest;
 using ProspectEvents.Storage;
 using ProspectEvents.Tests.Infrastructure;
 
@@ -15,7 +16,7 @@ public sealed class SqliteCheckpointTests
         await using var store = Store.Create(storage);
         await store.MigrateAsync(TimeProvider.System, CancellationToken.None);
         var observation = new Observation(Feed.Dana, DateTimeOffset.UtcNow, "Dana Levi", "VP Sales", null, "Acme", null, null, null);
-        await store.ApplyObservationsAsync(IngestBatch.Of([observation]), DateTimeOffset.UtcNow, CancellationToken.None);
+        await new IngestEngine(store).ApplyBatchAsync(IngestBatch.Of([observation]), DateTimeOffset.UtcNow, CancellationToken.None);
 
         // A few pages written: far below any automatic checkpoint threshold, so only the background checkpoint copies them.
         var deadline = DateTime.UtcNow.AddSeconds(10);

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using ProspectEvents.Detection;
+using ProspectEvents.Server.Ingest;
 using ProspectEvents.Storage;
 using ProspectEvents.Tests.Infrastructure;
 
@@ -83,7 +84,7 @@ public sealed class SqliteStatementTests : IAsyncLifetime
         {
             await store.MigrateAsync(TimeProvider.System, CancellationToken.None);
             var observation = new Observation(Feed.Dana, DateTimeOffset.UtcNow, "Dana Levi", "VP Sales", null, "Acme", null, null, null);
-            await store.ApplyObservationsAsync(IngestBatch.Of([observation]), DateTimeOffset.UtcNow, CancellationToken.None);
+            await new IngestEngine(store).ApplyBatchAsync(IngestBatch.Of([observation]), DateTimeOffset.UtcNow, CancellationToken.None);
             Assert.Contains(Path.GetFullPath(path), OpenFiles());
         }
 

@@ -3,46 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ProspectEvents.Detection;
 
-namespace ProspectEvents.Storage;
-
-/// <summary>A 20-byte prospect id as a value (no allocation); compares in byte order, as the databases sort ids.</summary>
-[StructLayout(LayoutKind.Sequential, Pack = 4)] // 20 bytes, not 24: a million of them are kept
-internal readonly record struct ProspectKey(ulong High, ulong Middle, uint Low) : IComparable<ProspectKey>
-{
-    public static ProspectKey Read(ReadOnlySpan<byte> id) =>
-        new(BinaryPrimitives.ReadUInt64BigEndian(id), BinaryPrimitives.ReadUInt64BigEndian(id[8..]), BinaryPrimitives.ReadUInt32BigEndian(id[16..]));
-
-    /// <summary>From the 40 hex characters of a valid id.</summary>
-    public static ProspectKey FromHex(string hex)
-    {
-        Span<byte> id = stackalloc byte[ProspectId.ByteLength];
-        Convert.FromHexString(hex, id, out _, out _);
-        return Read(id);
-    }
-
-    /// <summary>The id's 20 bytes, as stored.</summary>
-    public byte[] ToBytes()
-    {
-        var bytes = new byte[ProspectId.ByteLength];
-        Write(bytes);
-        return bytes;
-    }
-
-    public void Write(Span<byte> destination)
-    {
-        BinaryPrimitives.WriteUInt64BigEndian(destination, High);
-        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], Middle);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[16..], Low);
-    }
-
-    public int CompareTo(ProspectKey other)
-    {
-        var c = High.CompareTo(other.High);
-        if (c != 0) return c;
-        c = Middle.CompareTo(other.Middle);
-        return c != 0 ? c : Low.CompareTo(other.Low);
-    }
-}
+namespace ProspectEvents.Server.Ingest;
 
 /// <summary>What ingest keeps in memory of a prospect: when it was last observed, its state row, and the fingerprint of its state.</summary>
 /// <remarks>
@@ -100,7 +61,7 @@ internal readonly record struct LogTime(ProspectKey Key, long ObservedAtMs)
 
 /// <summary>
 /// Every prospect ingest has seen, in memory (about 70 bytes each), mirroring the observation log up to
-/// <see cref="LastSeq"/>. It lets ingest judge most observations without reading the database; see Store.ObservationLog.cs.
+/// <see cref="LastSeq"/>. It lets ingest judge most observations without reading the database; see <see cref="IngestEngine"/>.
 /// Kept in 256 dictionaries rather than one: a dictionary grows by doubling, and doubling one of a million entries
 /// would briefly hold three times the memory, where a small one's step is small.
 /// </summary>
@@ -117,7 +78,7 @@ internal sealed class ProspectCache
 
     /// <summary>
     /// Held while the cache changes (<see cref="Fold"/>) and by readers on other threads than the ingest batch's own
-    /// (<see cref="Store.PrepareBatchAsync"/>): a dictionary may be read by many threads at once, but not while written.
+    /// (<see cref="IngestEngine.PrepareBatchAsync"/>): a dictionary may be read by many threads at once, but not while written.
     /// </summary>
     public Lock Gate { get; } = new();
 

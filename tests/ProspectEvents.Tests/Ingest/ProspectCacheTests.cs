@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
 using ProspectEvents.Detection;
-using ProspectEvents.Storage;
+using ProspectEvents.Server.Ingest;
 using ProspectEvents.Tests.Infrastructure;
 
-namespace ProspectEvents.Tests.Storage;
+namespace ProspectEvents.Tests.Ingest;
 
 public sealed class ProspectCacheTests
 {

@@ -1,11 +1,11 @@
 using ProspectEvents.Detection;
 
-namespace ProspectEvents.Storage;
+namespace ProspectEvents.Server.Ingest;
 
 /// <summary>
 /// One ingest batch, sorted by prospect and then time (each prospect's observations apply oldest first, and
 /// states are read and written in key order), with the fingerprint of every observation. Sorting and hashing need
-/// no database, so the ingest loop prepares the next batch while the store writes the last one.
+/// no database, so the ingest loop prepares the next batch while the engine writes the last one.
 /// </summary>
 public sealed class IngestBatch
 {
@@ -54,14 +54,14 @@ public sealed class IngestBatch
     internal sealed record Judgment(int Stale, List<LogTime> Repeats, List<Pending> Pending);
 
     /// <summary>
-    /// The judgment <see cref="Store.PrepareBatchAsync"/> made, with the cache it was made against and the cache's
+    /// The judgment <see cref="IngestEngine.PrepareBatchAsync"/> made, with the cache it was made against and the cache's
     /// <see cref="ProspectCache.Version"/> then; null when none was made. It is still right when the batch is written if
     /// no change since touched this batch's prospects (see <see cref="SharesProspectsWith"/>).
     /// </summary>
     internal (Judgment Judgment, ProspectCache Cache, long Version)? Prepared { get; set; }
 
     /// <summary>
-    /// States read ahead by <see cref="Store.PrepareBatchAsync"/>, by row number; null when none were. Rows are never
+    /// States read ahead by <see cref="IngestEngine.PrepareBatchAsync"/>, by row number; null when none were. Rows are never
     /// changed once written (a changed state gets a new row), so a state read ahead is right whenever the cache still
     /// names its row when the batch is written; the rows it no longer names are simply not asked for.
     /// </summary>
