@@ -67,7 +67,7 @@ public static class Verbs
         command.SetAction(async (parsed, cancellationToken) =>
         {
             var app = ServerApp.Build([.. parsed.UnmatchedTokens]);
-            Settings.Read<StorageOptions>(app.Configuration); // before the database is touched
+            Settings.Read(app.Configuration); // before the database is touched
             var listen = parsed.GetValue(urls) ?? app.Configuration["urls"] ?? DefaultUrls;
             app.Urls.Clear();
             foreach (var url in listen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) app.Urls.Add(url);
@@ -84,7 +84,7 @@ public static class Verbs
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parsed, cancellationToken) =>
         {
-            await using var store = OpenStore(parsed);
+            await using var store = OpenStore(ReadSettings(parsed));
             var applied = await store.MigrateAsync(TimeProvider.System, cancellationToken);
             await output.WriteLineAsync(new JsonObject { ["provider"] = store.Provider, ["applied"] = new JsonArray([.. applied.Select(a => JsonValue.Create(a))]) }.ToJsonString());
             return 0;
@@ -100,7 +100,7 @@ public static class Verbs
         create.TreatUnmatchedTokensAsErrors = false;
         create.SetAction(async (parsed, cancellationToken) =>
         {
-            await using var store = await OpenMigratedStoreAsync(parsed, cancellationToken);
+            await using var store = await OpenMigratedStoreAsync(ReadSettings(parsed), cancellationToken);
             ApiKey.TryParseScope(parsed.GetValue(scope), out var keyScope);
             var key = await store.CreatePartnerAsync(parsed.GetValue(name)!, keyScope, TimeProvider.System.GetUtcNow(), cancellationToken);
             await output.WriteLineAsync(new JsonObject { ["partner_id"] = key.PartnerId, ["api_key"] = key.Secret }.ToJsonString());
@@ -117,7 +117,7 @@ public static class Verbs
         create.TreatUnmatchedTokensAsErrors = false;
         create.SetAction(async (parsed, cancellationToken) =>
         {
-            await using var store = await OpenMigratedStoreAsync(parsed, cancellationToken);
+            await using var store = await OpenMigratedStoreAsync(ReadSettings(parsed), cancellationToken);
             ApiKey.TryParseScope(parsed.GetValue(scope), out var keyScope);
             var key = await store.CreateKeyAsync(parsed.GetValue(partner)!, keyScope, TimeProvider.System.GetUtcNow(), cancellationToken);
             if (key is null)
@@ -134,7 +134,7 @@ public static class Verbs
         revoke.TreatUnmatchedTokensAsErrors = false;
         revoke.SetAction(async (parsed, cancellationToken) =>
         {
-            await using var store = await OpenMigratedStoreAsync(parsed, cancellationToken);
+            await using var store = await OpenMigratedStoreAsync(ReadSettings(parsed), cancellationToken);
             if (!await store.RevokeKeyAsync(parsed.GetValue(keyId)!, TimeProvider.System.GetUtcNow(), cancellationToken))
             {
                 await error.WriteLineAsync($"No live key '{parsed.GetValue(keyId)}'.");
@@ -164,13 +164,13 @@ public static class Verbs
                 await error.WriteLineAsync($"No such file: {path}");
                 return CannotStartExit;
             }
-            var settings = Settings.Read<Server.Ingest.IngestOptions>(Configuration(parsed));
-            await using var store = await OpenMigratedStoreAsync(parsed, cancellationToken);
+            var settings = ReadSettings(parsed);
+            await using var store = await OpenMigratedStoreAsync(settings, cancellationToken);
             // Unbuffered: the ingest reads in large blocks of its own.
             await using var input = path == "-" ? Console.OpenStandardInput() : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
             var run = new Ingest.IngestRun(new Ingest.IngestEngine(store), TimeProvider.System)
             {
-                MaxLineBytes = settings.MaxLineBytes,
+                MaxLineBytes = settings.Ingest.MaxLineBytes,
                 Progress = p => error.Write($"\r{p.Observations + p.Rejected:N0} rows, {(p.Observations + p.Rejected) / Math.Max(p.Seconds, 0.001):N0}/s, {p.Events:N0} events, {p.Rejected:N0} rejected   "),
             };
             var summary = await run.RunAsync(input, cancellationToken);
@@ -203,7 +203,7 @@ public static class Verbs
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parsed, cancellationToken) =>
         {
-            await using var store = await OpenMigratedStoreAsync(parsed, cancellationToken);
+            await using var store = await OpenMigratedStoreAsync(ReadSettings(parsed), cancellationToken);
             var day = parsed.GetValue(date);
             var events = await store.SweepAnniversariesAsync(day, TimeProvider.System.GetUtcNow(), cancellationToken);
             await output.WriteLineAsync(new JsonObject { ["date"] = day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), ["events"] = events }.ToJsonString());
@@ -227,15 +227,13 @@ public static class Verbs
         .AddCommandLine([.. parsed.UnmatchedTokens])
         .Build();
 
-    private static Store OpenStore(ParseResult parsed)
-    {
-        var configuration = Configuration(parsed);
-        return ServerApp.CreateStore(Settings.Read<StorageOptions>(configuration), Settings.Read<WebhookOptions>(configuration));
-    }
+    private static ValidSettings ReadSettings(ParseResult parsed) => Settings.Read(Configuration(parsed));
 
-    private static async Task<Store> OpenMigratedStoreAsync(ParseResult parsed, CancellationToken cancellationToken)
+    private static Store OpenStore(ValidSettings settings) => ServerApp.CreateStore(settings.Storage, settings.Webhooks);
+
+    private static async Task<Store> OpenMigratedStoreAsync(ValidSettings settings, CancellationToken cancellationToken)
     {
-        var store = OpenStore(parsed);
+        var store = OpenStore(settings);
         await store.MigrateAsync(TimeProvider.System, cancellationToken);
         return store;
     }

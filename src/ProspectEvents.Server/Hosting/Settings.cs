@@ -10,9 +10,12 @@ namespace ProspectEvents.Server.Hosting;
 /// <summary>A setting that cannot be used; the message names its key and what it accepts.</summary>
 public sealed class InvalidSettingsException(string message, Exception? inner = null) : Exception(message, inner);
 
+/// <summary>Every section of the configuration, each validated.</summary>
+public sealed record ValidSettings(StorageOptions Storage, WebhookOptions Webhooks, IngestOptions Ingest, RateLimitingOptions RateLimiting, AnniversaryOptions Anniversaries);
+
 /// <summary>
 /// Every configuration section the server and the verbs read, bound and validated in one place: <c>serve</c> checks
-/// them on start, a verb when it reads one (<see cref="Read{T}"/>), with the same rules and messages.
+/// them on start, a verb when it reads them (<see cref="Read"/>), with the same rules and messages.
 /// </summary>
 public static class Settings
 {
@@ -44,20 +47,16 @@ public static class Settings
     }
 
     /// <summary>
-    /// The validated options of one section, as <c>serve</c> would read them, once every section is found usable (a
-    /// verb with a bad setting refuses to run, whichever sections it reads); <see cref="InvalidSettingsException"/> if not.
+    /// Every section as <c>serve</c> would read it, so a verb with a bad setting refuses to run whichever sections it
+    /// uses; <see cref="InvalidSettingsException"/> naming the key when one cannot be used.
     /// </summary>
-    public static T Read<T>(IConfiguration configuration) where T : class
+    public static ValidSettings Read(IConfiguration configuration)
     {
         using var provider = new ServiceCollection().AddSingleton(configuration).AddSettings().BuildServiceProvider();
         try
         {
-            _ = provider.GetRequiredService<IOptions<StorageOptions>>().Value;
-            _ = provider.GetRequiredService<IOptions<WebhookOptions>>().Value;
-            _ = provider.GetRequiredService<IOptions<IngestOptions>>().Value;
-            _ = provider.GetRequiredService<IOptions<RateLimitingOptions>>().Value;
-            _ = provider.GetRequiredService<IOptions<AnniversaryOptions>>().Value;
-            return provider.GetRequiredService<IOptions<T>>().Value;
+            return new ValidSettings(Value<StorageOptions>(provider), Value<WebhookOptions>(provider), Value<IngestOptions>(provider),
+                Value<RateLimitingOptions>(provider), Value<AnniversaryOptions>(provider));
         }
         catch (OptionsValidationException e)
         {
@@ -68,4 +67,6 @@ public static class Settings
             throw new InvalidSettingsException(e.Message, e);
         }
     }
+
+    private static T Value<T>(IServiceProvider provider) where T : class => provider.GetRequiredService<IOptions<T>>().Value;
 }
