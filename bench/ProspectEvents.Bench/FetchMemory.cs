@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
@@ -113,27 +112,10 @@ internal static class FetchMemory
         return new IngestOverHttp { Status = (int)response.StatusCode, Seconds = seconds, Observations = observations, Events = events };
     }
 
-    private static MemorySample? Read(int pid)
-    {
-        long vm = 0, anon = 0, file = 0;
-        try
-        {
-            foreach (string line in File.ReadLines($"/proc/{pid}/status"))
-            {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) vm = Kb(line);
-                else if (line.StartsWith("RssAnon:", StringComparison.Ordinal)) anon = Kb(line);
-                else if (line.StartsWith("RssFile:", StringComparison.Ordinal)) file = Kb(line);
-            }
-        }
-        catch (IOException)
-        {
-            return null; // the server is gone
-        }
-
-        return new MemorySample { VmRssKb = vm, AnonKb = anon, FileKb = file };
-
-        static long Kb(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-    }
+    private static MemorySample? Read(int pid) =>
+        ProcStats.StatusKb(pid, "VmRSS:") is { } vm && ProcStats.StatusKb(pid, "RssAnon:") is { } anon && ProcStats.StatusKb(pid, "RssFile:") is { } file
+            ? new MemorySample { VmRssKb = vm, AnonKb = anon, FileKb = file }
+            : null; // the server is gone
 
     public static void Print(MemoryRun run)
     {

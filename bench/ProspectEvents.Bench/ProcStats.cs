@@ -67,12 +67,15 @@ internal static class ProcStats
 
     public static string? AffinityList(int pid) => StatusField(pid, "Cpus_allowed_list:");
 
-    public static long PeakRssKb(int pid)
+    public static long PeakRssKb(int pid) => StatusKb(pid, "VmHWM:") ?? 0;
+
+    /// <summary>A kB field of <c>/proc/&lt;pid&gt;/status</c> such as <c>VmRSS:</c>; null when the process is gone.</summary>
+    public static long? StatusKb(int pid, string prefix)
     {
-        string? v = StatusField(pid, "VmHWM:");
+        string? v = StatusField(pid, prefix);
         if (v is null)
         {
-            return 0;
+            return null;
         }
 
         string digits = new(v.TakeWhile(char.IsAsciiDigit).ToArray());
