@@ -43,11 +43,6 @@ public static class Verbs
             await error.WriteLineAsync($"error: {e.Message}");
             return CannotStartExit;
         }
-        catch (Microsoft.Extensions.Options.OptionsValidationException e) // serve's own check on start
-        {
-            await error.WriteLineAsync($"error: {string.Join(" ", e.Failures)}");
-            return CannotStartExit;
-        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return 130;
