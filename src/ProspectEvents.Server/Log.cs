@@ -36,8 +36,8 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Error, "Recording {Count} delivery attempts failed with an error a retry cannot fix; recording them one by one")]
     public static partial void DeliveryRecordFailed(ILogger logger, Exception exception, int count);
 
-    [LoggerMessage(12, LogLevel.Warning, "Disabled the webhook of partner {PartnerId}: {Reason}")]
-    public static partial void WebhookDisabled(ILogger logger, string partnerId, string reason);
+    [LoggerMessage(12, LogLevel.Warning, "Disabled webhook {WebhookId} of partner {PartnerId}: {Reason}")]
+    public static partial void WebhookDisabled(ILogger logger, string webhookId, string partnerId, string reason);
 
     [LoggerMessage(13, LogLevel.Error, "Gave up recording an attempt of delivery {DeliveryId} (event {EventId}); it is sent again when its lease ends")]
     public static partial void DeliveryRecordDropped(ILogger logger, string deliveryId, string eventId);

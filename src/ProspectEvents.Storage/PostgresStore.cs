@@ -90,6 +90,13 @@ public sealed class PostgresStore(string connectionString) : Store
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    protected override async Task LockPartnerAsync(DbConnection connection, DbTransaction transaction, string partnerId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT 1 FROM partners WHERE partner_id = @partner FOR UPDATE", (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        command.Parameters.AddWithValue("partner", partnerId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     // Seen with Npgsql 10.0.3: when the server refuses a statement in the round trip that prepares it automatically,
     // a later command on that pooled connection reads a reply meant for another ("Received unexpected backend message
     // DataRow"). Forgetting the connection's prepared statements keeps it sound; they are prepared again as used.

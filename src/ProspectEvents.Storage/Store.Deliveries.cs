@@ -9,48 +9,48 @@ namespace ProspectEvents.Storage;
 /// </summary>
 public abstract partial class Store
 {
-    /// <summary>The partners with an enabled webhook and at least one delivery due at <paramref name="now"/>. A read: no write lock.</summary>
-    public Task<List<string>> PartnersWithDueDeliveriesAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+    /// <summary>The registered, enabled webhooks with at least one delivery due at <paramref name="now"/>. A read: no write lock.</summary>
+    public Task<List<string>> WebhooksWithDueDeliveriesAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {
             await using var command = Command(connection, null, """
-                SELECT w.partner_id FROM webhooks w
-                WHERE w.disabled_at IS NULL AND EXISTS (
-                    SELECT 1 FROM deliveries d WHERE d.partner_id = w.partner_id AND d.status = 'pending' AND d.next_attempt_at <= @now)
+                SELECT w.webhook_id FROM webhooks w
+                WHERE w.disabled_at IS NULL AND w.removed_at IS NULL AND EXISTS (
+                    SELECT 1 FROM deliveries d WHERE d.webhook_id = w.webhook_id AND d.status = 'pending' AND d.next_attempt_at <= @now)
                 """);
             AddParameter(command, "@now", ToUnixMs(now));
-            var partners = new List<string>();
+            var webhooks = new List<string>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) partners.Add(reader.GetString(0));
-            return partners;
+            while (await reader.ReadAsync(cancellationToken)) webhooks.Add(reader.GetString(0));
+            return webhooks;
         }, cancellationToken);
 
     /// <summary>
-    /// Claims up to <paramref name="limit"/> of the partner's due deliveries, oldest due first, if its webhook is enabled:
+    /// Claims up to <paramref name="limit"/> of the webhook's due deliveries, oldest due first, if it is registered and enabled:
     /// each becomes due again only at <paramref name="leaseUntil"/>, so if this process dies before recording the
     /// attempt, another (or this one, restarted) sends it then. Rows another process is claiming are skipped.
     /// Ties are taken in index order: ordering by delivery_pk as well, which deliveries_due does not hold, made
     /// PostgreSQL join and sort every due row on each claim (an ingest batch's deliveries share one due time). SQLite's
     /// index ends in the rowid, delivery_pk, anyway.
     /// </summary>
-    public Task<List<ClaimedDelivery>> ClaimDeliveriesAsync(string partnerId, int limit, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
+    public Task<List<ClaimedDelivery>> ClaimDeliveriesAsync(string webhookId, int limit, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
             var claimed = new List<ClaimedDelivery>();
             var lease = ToUnixMs(leaseUntil);
             await using (var command = Command(connection, transaction, $"""
                 SELECT d.delivery_pk, d.delivery_id, d.enrollment_key, d.attempts, d.schedule_base,
-                       e.event_id, e.event_name, e.event_time, e.prospect_id, e.data,
+                       e.event_id, e.event_name, e.event_time, e.prospect_id, e.data, d.partner_id, d.enrollment_id,
                        {string.Join(", ", WebhookColumns.Split(", ").Select(c => "w." + c))}
                 FROM deliveries d
-                JOIN webhooks w ON w.partner_id = d.partner_id
+                JOIN webhooks w ON w.webhook_id = d.webhook_id
                 JOIN events e ON e.event_id = d.event_id
-                WHERE d.partner_id = @partner AND d.status = 'pending' AND d.next_attempt_at <= @now AND w.disabled_at IS NULL
+                WHERE d.webhook_id = @webhook AND d.status = 'pending' AND d.next_attempt_at <= @now AND w.disabled_at IS NULL AND w.removed_at IS NULL
                 ORDER BY d.next_attempt_at
                 LIMIT @limit{SkipLockedSql}
                 """))
             {
-                AddParameter(command, "@partner", partnerId);
+                AddParameter(command, "@webhook", webhookId);
                 AddParameter(command, "@now", ToUnixMs(now));
                 AddParameter(command, "@limit", limit);
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -58,8 +58,8 @@ public abstract partial class Store
                 {
                     var stored = new StoredEvent(reader.GetString(5), reader.GetString(6), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)),
                         ProspectId.ToHex((byte[])reader.GetValue(8)), reader.GetString(9));
-                    claimed.Add(new ClaimedDelivery(reader.GetInt64(0), reader.GetString(1), partnerId, reader.GetString(2),
-                        reader.GetInt32(3), reader.GetInt32(4), lease, stored, ReadWebhook(reader, 10)));
+                    claimed.Add(new ClaimedDelivery(reader.GetInt64(0), reader.GetString(1), reader.GetString(10), reader.GetString(2),
+                        reader.IsDBNull(11) ? null : reader.GetString(11), reader.GetInt32(3), reader.GetInt32(4), lease, stored, ReadWebhook(reader, 12)));
                 }
             }
             await ExecuteInChunksAsync(connection, transaction, LeaseSql, LeaseChunk, claimed, (command, i, delivery) =>
@@ -85,7 +85,7 @@ public abstract partial class Store
     /// this batch all failed, and that has been failing for <paramref name="disableAfter"/>, is disabled, as is one
     /// whose receiver answered 410. Returns the webhooks this disabled, with why.
     /// </summary>
-    public Task<List<(string PartnerId, string Reason)>> RecordAttemptsAsync(IReadOnlyList<AttemptOutcome> outcomes, TimeSpan disableAfter, CancellationToken cancellationToken) =>
+    public Task<List<(string PartnerId, string WebhookId, string Reason)>> RecordAttemptsAsync(IReadOnlyList<AttemptOutcome> outcomes, TimeSpan disableAfter, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
             // RowsPerStatement attempts a statement: one UPDATE and one INSERT per attempt were two round trips each on
@@ -132,17 +132,17 @@ public abstract partial class Store
                 }, cancellationToken);
             }
 
-            var disabled = new List<(string, string)>();
-            foreach (var byPartner in outcomes.GroupBy(o => o.Delivery.PartnerId).OrderBy(p => p.Key, StringComparer.Ordinal))
+            var disabled = new List<(string, string, string)>();
+            foreach (var byWebhook in outcomes.GroupBy(o => o.Delivery.Webhook.WebhookId).OrderBy(w => w.Key, StringComparer.Ordinal))
             {
                 // Only attempts made with the webhook as it is now count for it: a late answer from the URL it had
                 // before a re-registration or a PUT must not disable (or taint) the fixed one.
-                var version = byPartner.Max(o => o.Delivery.Webhook.UpdatedAt);
-                var partner = byPartner.Where(o => o.Delivery.Webhook.UpdatedAt == version).ToList();
+                var version = byWebhook.Max(o => o.Delivery.Webhook.UpdatedAt);
+                var partner = byWebhook.Where(o => o.Delivery.Webhook.UpdatedAt == version).ToList();
                 var gone = partner.FirstOrDefault(o => o.DisableWebhook is not null);
                 var succeeded = partner.Any(o => o.Delivered);
                 await using var command = Command(connection, transaction, succeeded && gone is null ? WebhookSucceededSql : WebhookFailedSql);
-                AddParameter(command, "@partner", byPartner.Key);
+                AddParameter(command, "@webhook", byWebhook.Key);
                 AddParameter(command, "@version", ToUnixMs(version));
                 if (!succeeded || gone is not null)
                 {
@@ -154,7 +154,7 @@ public abstract partial class Store
                     AddParameter(command, "@streak", (long)disableAfter.TotalMilliseconds);
                     AddParameter(command, "@reason", gone?.DisableWebhook ?? $"every attempt failed for {disableAfter} (Webhooks:DisableAfter)");
                 }
-                if (await command.ExecuteScalarAsync(cancellationToken) is string reason) disabled.Add((byPartner.Key, reason));
+                if (await command.ExecuteScalarAsync(cancellationToken) is string reason) disabled.Add((partner[0].Delivery.PartnerId, byWebhook.Key, reason));
             }
             return disabled;
         }, cancellationToken);
@@ -213,7 +213,7 @@ public abstract partial class Store
         """;
 
     private const string WebhookSucceededSql =
-        "UPDATE webhooks SET failing_since = NULL WHERE partner_id = @partner AND updated_at = @version AND failing_since IS NOT NULL";
+        "UPDATE webhooks SET failing_since = NULL WHERE webhook_id = @webhook AND updated_at = @version AND failing_since IS NOT NULL";
 
     // The run of failures starts anew (at @first) after a success (failing_since null) or after a quiet spell longer
     // than the streak; SET expressions see the row as it was, so the run's start is spelled out where it is used.
@@ -225,7 +225,7 @@ public abstract partial class Store
             last_failure_at = @at,
             disabled_reason = CASE WHEN disabled_at IS NULL AND (@gone = 1 OR {StreakStart} <= @at - @streak) THEN @reason ELSE disabled_reason END,
             disabled_at = CASE WHEN disabled_at IS NULL AND (@gone = 1 OR {StreakStart} <= @at - @streak) THEN @at ELSE disabled_at END
-        WHERE partner_id = @partner AND updated_at = @version
+        WHERE webhook_id = @webhook AND updated_at = @version
         RETURNING CASE WHEN disabled_at = @at THEN disabled_reason END
         """;
 
@@ -238,19 +238,19 @@ public abstract partial class Store
         """;
 
     /// <summary>
-    /// A page of the partner's deliveries, newest first, optionally of one status. <paramref name="before"/> is the
+    /// A page of the webhook's deliveries, newest first, optionally of one status. <paramref name="before"/> is the
     /// cursor a previous page returned (null for the first page); the next cursor is null on the last page.
     /// </summary>
     public Task<(List<DeliveryView> Deliveries, long? NextCursor)> ListDeliveriesAsync(
-        string partnerId, string? status, long? before, int limit, CancellationToken cancellationToken) =>
+        string webhookId, string? status, long? before, int limit, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {
-            var sql = new StringBuilder($"SELECT {DeliveryViewColumns} WHERE d.partner_id = @partner");
+            var sql = new StringBuilder($"SELECT {DeliveryViewColumns} WHERE d.webhook_id = @webhook");
             if (status is not null) sql.Append(" AND d.status = @status");
             if (before is not null) sql.Append(" AND d.delivery_pk < @before");
             sql.Append(" ORDER BY d.delivery_pk DESC LIMIT @limit");
             await using var command = Command(connection, null, sql.ToString());
-            AddParameter(command, "@partner", partnerId);
+            AddParameter(command, "@webhook", webhookId);
             if (status is not null) AddParameter(command, "@status", status);
             if (before is not null) AddParameter(command, "@before", before.Value);
             AddParameter(command, "@limit", limit + 1); // one more tells whether another page follows
@@ -260,12 +260,12 @@ public abstract partial class Store
                 : (rows.Select(r => r.View).ToList(), (long?)null);
         }, cancellationToken);
 
-    /// <summary>One delivery of the partner with every attempt, oldest first; null when the partner has no such delivery.</summary>
-    public Task<(DeliveryView View, List<DeliveryAttempt> Attempts)?> GetDeliveryAsync(string partnerId, string deliveryId, CancellationToken cancellationToken) =>
+    /// <summary>One delivery of the webhook with every attempt, oldest first; null when the webhook has no such delivery.</summary>
+    public Task<(DeliveryView View, List<DeliveryAttempt> Attempts)?> GetDeliveryAsync(string webhookId, string deliveryId, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {
-            await using var command = Command(connection, null, $"SELECT {DeliveryViewColumns} WHERE d.partner_id = @partner AND d.delivery_id = @id");
-            AddParameter(command, "@partner", partnerId);
+            await using var command = Command(connection, null, $"SELECT {DeliveryViewColumns} WHERE d.webhook_id = @webhook AND d.delivery_id = @id");
+            AddParameter(command, "@webhook", webhookId);
             AddParameter(command, "@id", deliveryId);
             var rows = await ReadDeliveryViewsAsync(command, cancellationToken);
             if (rows.Count == 0) return ((DeliveryView, List<DeliveryAttempt>)?)null;
@@ -305,29 +305,29 @@ public abstract partial class Store
     /// Sends a finished (failed or delivered) delivery again: it is due at once, with the whole retry schedule ahead of
     /// it. Its <c>webhook-id</c> stays the same, so a receiver that has it already can tell.
     /// </summary>
-    public Task<ReplayOutcome> ReplayDeliveryAsync(string partnerId, string deliveryId, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public Task<ReplayOutcome> ReplayDeliveryAsync(string webhookId, string deliveryId, DateTimeOffset now, CancellationToken cancellationToken) =>
         ThenOutboxWritten(WriteAsync(async (connection, transaction) =>
         {
             await using var command = Command(connection, transaction,
-                $"{ReplaySet} WHERE partner_id = @partner AND delivery_id = @id AND status <> 'pending' RETURNING status");
-            AddParameter(command, "@partner", partnerId);
+                $"{ReplaySet} WHERE webhook_id = @webhook AND delivery_id = @id AND status <> 'pending' RETURNING status");
+            AddParameter(command, "@webhook", webhookId);
             AddParameter(command, "@id", deliveryId);
             AddParameter(command, "@now", ToUnixMs(now));
             if (await command.ExecuteScalarAsync(cancellationToken) is not null) return ReplayOutcome.Replayed;
 
-            await using var exists = Command(connection, transaction, "SELECT 1 FROM deliveries WHERE partner_id = @partner AND delivery_id = @id");
-            AddParameter(exists, "@partner", partnerId);
+            await using var exists = Command(connection, transaction, "SELECT 1 FROM deliveries WHERE webhook_id = @webhook AND delivery_id = @id");
+            AddParameter(exists, "@webhook", webhookId);
             AddParameter(exists, "@id", deliveryId);
             return await exists.ExecuteScalarAsync(cancellationToken) is null ? ReplayOutcome.NotFound : ReplayOutcome.AlreadyPending;
         }, cancellationToken));
 
-    /// <summary>Replays every delivery of the partner that failed at or after <paramref name="since"/>; returns how many.</summary>
-    public Task<int> RecoverFailedDeliveriesAsync(string partnerId, DateTimeOffset since, DateTimeOffset now, CancellationToken cancellationToken) =>
+    /// <summary>Replays every delivery of the webhook that failed at or after <paramref name="since"/>; returns how many.</summary>
+    public Task<int> RecoverFailedDeliveriesAsync(string webhookId, DateTimeOffset since, DateTimeOffset now, CancellationToken cancellationToken) =>
         ThenOutboxWritten(WriteAsync(async (connection, transaction) =>
         {
             // status = 'failed' spelled out, so the partial index of failed deliveries finds them.
-            await using var command = Command(connection, transaction, $"{ReplaySet} WHERE partner_id = @partner AND status = 'failed' AND finished_at >= @since");
-            AddParameter(command, "@partner", partnerId);
+            await using var command = Command(connection, transaction, $"{ReplaySet} WHERE webhook_id = @webhook AND status = 'failed' AND finished_at >= @since");
+            AddParameter(command, "@webhook", webhookId);
             AddParameter(command, "@since", ToUnixMs(since));
             AddParameter(command, "@now", ToUnixMs(now));
             return await command.ExecuteNonQueryAsync(cancellationToken);
@@ -336,40 +336,41 @@ public abstract partial class Store
     private const string ReplaySet = "UPDATE deliveries SET status = 'pending', schedule_base = attempts, next_attempt_at = @now, finished_at = NULL";
 
     /// <summary>
-    /// Pending and failed deliveries per partner, with when the oldest due one fell due, and whether the partner's
-    /// webhook is enabled (null: no webhook). Partners with neither pending nor failed deliveries are left out.
+    /// Pending and failed deliveries per webhook, with when the oldest due one fell due, and whether the webhook is
+    /// enabled (null: not registered, or deleted). Webhooks with neither pending nor failed deliveries are left out.
     /// </summary>
     public Task<List<DeliveryBacklog>> DeliveryBacklogAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {
-            var pending = new Dictionary<string, (long Count, long? OldestDue)>();
+            var rows = new Dictionary<string, (string Partner, long Pending, long? OldestDue, long Failed)>(StringComparer.Ordinal);
             await using (var command = Command(connection, null, """
-                SELECT partner_id, COUNT(*), MIN(CASE WHEN next_attempt_at <= @now THEN next_attempt_at END)
-                FROM deliveries WHERE status = 'pending' GROUP BY partner_id
+                SELECT webhook_id, MIN(partner_id), COUNT(*), MIN(CASE WHEN next_attempt_at <= @now THEN next_attempt_at END)
+                FROM deliveries WHERE status = 'pending' GROUP BY webhook_id
                 """))
             {
                 AddParameter(command, "@now", ToUnixMs(now));
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
-                    pending[reader.GetString(0)] = (reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
+                    rows[reader.GetString(0)] = (reader.GetString(1), reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt64(3), 0);
             }
-            var failed = await CountByPartnerAsync(connection, "SELECT partner_id, COUNT(*) FROM deliveries WHERE status = 'failed' GROUP BY partner_id", cancellationToken);
-            var enabled = await CountByPartnerAsync(connection, "SELECT partner_id, CASE WHEN disabled_at IS NULL THEN 1 ELSE 0 END FROM webhooks", cancellationToken);
-            return pending.Keys.Union(failed.Keys).Order(StringComparer.Ordinal).Select(partner =>
+            await using (var command = Command(connection, null, "SELECT webhook_id, MIN(partner_id), COUNT(*) FROM deliveries WHERE status = 'failed' GROUP BY webhook_id"))
             {
-                var (count, oldest) = pending.GetValueOrDefault(partner);
-                return new DeliveryBacklog(partner, count, failed.GetValueOrDefault(partner),
-                    oldest is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
-                    enabled.TryGetValue(partner, out var on) ? on == 1 : null);
-            }).ToList();
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var row = rows.GetValueOrDefault(reader.GetString(0), (reader.GetString(1), 0, null, 0));
+                    rows[reader.GetString(0)] = row with { Failed = reader.GetInt64(2) };
+                }
+            }
+            var enabled = new Dictionary<string, bool>(StringComparer.Ordinal);
+            await using (var command = Command(connection, null, "SELECT webhook_id, CASE WHEN disabled_at IS NULL THEN 1 ELSE 0 END FROM webhooks WHERE removed_at IS NULL"))
+            {
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken)) enabled[reader.GetString(0)] = Convert.ToInt32(reader.GetValue(1)) == 1;
+            }
+            return rows.OrderBy(r => r.Value.Partner, StringComparer.Ordinal).ThenBy(r => r.Key, StringComparer.Ordinal).Select(r =>
+                new DeliveryBacklog(r.Value.Partner, r.Key, r.Value.Pending, r.Value.Failed,
+                    r.Value.OldestDue is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
+                    enabled.TryGetValue(r.Key, out var on) ? on : null)).ToList();
         }, cancellationToken);
-
-    private async Task<Dictionary<string, long>> CountByPartnerAsync(DbConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using var command = Command(connection, null, sql);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) counts[reader.GetString(0)] = reader.GetInt64(1);
-        return counts;
-    }
 }

@@ -12,32 +12,36 @@ public abstract partial class Store
     /// never changes for a key. Safe under concurrency: the unique (partner, key) index decides who creates it.
     /// </summary>
     public Task<string> UpsertEnrollmentAsync(string partnerId, EnrollmentRequest request, DateTimeOffset now, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+        WriteAsync((connection, transaction) => UpsertEnrollmentAsync(connection, transaction, partnerId, null, request, now, cancellationToken), cancellationToken);
+
+    private async Task<string> UpsertEnrollmentAsync(DbConnection connection, DbTransaction transaction,
+        string partnerId, string? webhookId, EnrollmentRequest request, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _enrollmentWrites);
+        // The hot path of the API: plain commands (kept prepared where the provider can) rather than Dapper.
+        await using var command = Command(connection, transaction, UpsertEnrollmentSql);
+        AddParameter(command, "@id", Ids.NewEnrollmentId());
+        AddParameter(command, "@partnerId", partnerId);
+        AddParameter(command, "@key", request.EnrollmentKey);
+        AddParameter(command, "@types", (int)request.EventTypes);
+        AddParameter(command, "@webhook", webhookId);
+        AddParameter(command, "@now", ToUnixMs(now));
+        long enrollmentPk;
+        string enrollmentId;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            Interlocked.Increment(ref _enrollmentWrites);
-            // The hot path of the API: plain commands (kept prepared where the provider can) rather than Dapper.
-            await using var command = Command(connection, transaction, UpsertEnrollmentSql);
-            AddParameter(command, "@id", Ids.NewEnrollmentId());
-            AddParameter(command, "@partnerId", partnerId);
-            AddParameter(command, "@key", request.EnrollmentKey);
-            AddParameter(command, "@types", (int)request.EventTypes);
-            AddParameter(command, "@now", ToUnixMs(now));
-            long enrollmentPk;
-            string enrollmentId;
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-            {
-                await reader.ReadAsync(cancellationToken);
-                (enrollmentPk, enrollmentId) = (reader.GetInt64(0), reader.GetString(1));
-            }
-            await UpsertProspectsAsync(connection, transaction, enrollmentPk, request, now, cancellationToken);
-            return enrollmentId;
-        }, cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            (enrollmentPk, enrollmentId) = (reader.GetInt64(0), reader.GetString(1));
+        }
+        await UpsertProspectsAsync(connection, transaction, enrollmentPk, request, now, cancellationToken);
+        return enrollmentId;
+    }
 
     // A new enrollment starts unindexed; every later write bumps its revision and queues it for the fan-out indexer
-    // again (Store.Fanout.cs).
+    // again (Store.Fanout.cs). An existing one keeps its webhook: v2 callers check it first (UpsertEnrollmentV2Async).
     private const string UpsertEnrollmentSql = """
-        INSERT INTO enrollments (enrollment_id, partner_id, enrollment_key, event_types, created_at, updated_at)
-        VALUES (@id, @partnerId, @key, @types, @now, @now)
+        INSERT INTO enrollments (enrollment_id, partner_id, enrollment_key, event_types, created_at, updated_at, webhook_id)
+        VALUES (@id, @partnerId, @key, @types, @now, @now, @webhook)
         ON CONFLICT (partner_id, enrollment_key)
         DO UPDATE SET event_types = enrollments.event_types | excluded.event_types, updated_at = excluded.updated_at, revision = enrollments.revision + 1, unindexed = 1
         RETURNING enrollment_pk, enrollment_id
@@ -93,10 +97,12 @@ public abstract partial class Store
     public Task<List<Enrollment>> ListEnrollmentsAsync(string partnerId, DateTimeOffset now, int offset, int limit, CancellationToken cancellationToken) =>
         ReadAsync(async connection =>
         {
-            var rows = await connection.QueryAsync<(string EnrollmentId, string EnrollmentKey, int EventTypes, byte[]? ProspectId)>(new CommandDefinition(
+            var rows = await connection.QueryAsync<(string EnrollmentId, string EnrollmentKey, int EventTypes, byte[]? ProspectId, string? WebhookId, string Status)>(new CommandDefinition(
                 """
-                SELECT e.enrollment_id, e.enrollment_key, e.event_types, p.prospect_id
-                FROM (SELECT enrollment_pk, enrollment_id, enrollment_key, event_types FROM enrollments
+                SELECT e.enrollment_id, e.enrollment_key, e.event_types, p.prospect_id,
+                       COALESCE(e.webhook_id, (SELECT w.webhook_id FROM webhooks w WHERE w.partner_id = @partnerId AND w.legacy = 1 AND w.removed_at IS NULL)),
+                       e.status
+                FROM (SELECT enrollment_pk, enrollment_id, enrollment_key, event_types, webhook_id, status FROM enrollments
                       WHERE partner_id = @partnerId ORDER BY enrollment_pk LIMIT @limit OFFSET @offset) e
                 LEFT JOIN enrollment_prospects p
                        ON p.enrollment_pk = e.enrollment_pk AND (p.expires_at IS NULL OR p.expires_at > @now)
@@ -108,7 +114,7 @@ public abstract partial class Store
             foreach (var row in rows)
             {
                 if (enrollments.Count == 0 || enrollments[^1].EnrollmentId != row.EnrollmentId)
-                    enrollments.Add(new Enrollment(row.EnrollmentId, row.EnrollmentKey, (EventTypes)row.EventTypes, []));
+                    enrollments.Add(new Enrollment(row.EnrollmentId, row.EnrollmentKey, (EventTypes)row.EventTypes, [], row.WebhookId, row.Status));
                 if (row.ProspectId is not null) enrollments[^1].ProspectIds.Add(ProspectId.ToHex(row.ProspectId));
             }
             return enrollments;
@@ -122,15 +128,22 @@ public abstract partial class Store
         DbConnection connection, DbTransaction transaction, long enrollmentPk, EnrollmentRequest request, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var ids = request.ProspectIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        await using var command = Command(connection, transaction, ProspectUpsertSql(ids.Count));
-        AddParameter(command, "@e", enrollmentPk);
-        AddParameter(command, "@a", ToUnixMs(now));
-        AddParameter(command, "@x", request.ExpiresAt is { } expiry ? ToUnixMs(expiry) : null);
-        for (var i = 0; i < ids.Count; i++) AddParameter(command, $"@p{i}", ProspectId.ToBytes(ids[i]));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        // At most ProspectsPerStatement a statement: a v2 request brings 1,000, and SQLite binds each named parameter by
+        // scanning the statement's names, so one statement of them all costs the square of its size.
+        foreach (var chunk in ids.Chunk(ProspectsPerStatement))
+        {
+            await using var command = Command(connection, transaction, ProspectUpsertSql(chunk.Length));
+            AddParameter(command, "@e", enrollmentPk);
+            AddParameter(command, "@a", ToUnixMs(now));
+            AddParameter(command, "@x", request.ExpiresAt is { } expiry ? ToUnixMs(expiry) : null);
+            for (var i = 0; i < chunk.Length; i++) AddParameter(command, ParameterName(ProspectParameters, "@p", i), ProspectId.ToBytes(chunk[i]));
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
     }
 
-    private static readonly string?[] ProspectUpsertSqlByCount = new string?[64];
+    private const int ProspectsPerStatement = 100;
+
+    private static readonly string?[] ProspectUpsertSqlByCount = new string?[ProspectsPerStatement + 1];
 
     private static string ProspectUpsertSql(int count)
     {

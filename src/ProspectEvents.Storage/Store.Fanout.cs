@@ -35,7 +35,8 @@ public abstract partial class Store
     /// <summary>An SQL expression for a new random public delivery id, <c>msg_</c> and 24 hex.</summary>
     protected abstract string NewDeliveryIdSql { get; }
 
-    // Candidates are the indexed enrollments of the events' prospects and the unindexed enrollments' rows of them.
+    // A delivery goes to the enrollment's own webhook (v2) or the partner's legacy one (v1); a paused enrollment matches
+    // nothing. Candidates are the indexed enrollments of the events' prospects and the unindexed enrollments' rows of them.
     // Each candidate is checked against the live rows, which drops the stale index rows of removed prospects. The
     // unindexed rows are joined, not filtered with IN: with IN, SQLite probed each unindexed enrollment once per event
     // instead of reading its rows once (8× slower with 10,000 unindexed enrollments and 800 events).
@@ -51,13 +52,15 @@ public abstract partial class Store
             JOIN enrollment_prospects ep ON ep.enrollment_pk = u.enrollment_pk
             JOIN new_events x ON x.prospect_id = ep.prospect_id
             WHERE u.unindexed = 1)
-        INSERT INTO deliveries (delivery_id, event_id, enrollment_pk, partner_id, enrollment_key, status, created_at, next_attempt_at)
-        SELECT {newDeliveryId}, ne.event_id, e.enrollment_pk, e.partner_id, e.enrollment_key, 'pending', ne.detected_at, ne.detected_at + @firstDelay
+        INSERT INTO deliveries (delivery_id, event_id, enrollment_pk, partner_id, enrollment_key, status, created_at, next_attempt_at, webhook_id, enrollment_id)
+        SELECT {newDeliveryId}, ne.event_id, e.enrollment_pk, e.partner_id, e.enrollment_key, 'pending', ne.detected_at, ne.detected_at + @firstDelay,
+               COALESCE(e.webhook_id, lw.webhook_id, ''), CASE WHEN e.webhook_id IS NOT NULL THEN e.enrollment_id END
         FROM new_events ne
         JOIN candidates c ON c.prospect_id = ne.prospect_id
         JOIN enrollment_prospects ep ON ep.enrollment_pk = c.enrollment_pk AND ep.prospect_id = c.prospect_id
         JOIN enrollments e ON e.enrollment_pk = c.enrollment_pk
-        WHERE (ep.expires_at IS NULL OR ep.expires_at > ne.detected_at)
+        LEFT JOIN webhooks lw ON e.webhook_id IS NULL AND lw.partner_id = e.partner_id AND lw.legacy = 1
+        WHERE e.status = 'active' AND (ep.expires_at IS NULL OR ep.expires_at > ne.detected_at)
           AND e.event_types & (CASE ne.event_name {string.Join(" ", EventTypeNames.All.Select(n => $"WHEN '{n}' THEN {(int)TypeOf(n)}"))} ELSE 0 END) <> 0
         ORDER BY ne.detected_at, ne.event_id, e.enrollment_pk
         """;

@@ -19,6 +19,7 @@ public abstract partial class Store
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO partners (partner_id, name, created_at) VALUES (@partnerId, @name, @now)",
                 new { partnerId, name, now = ToUnixMs(now) }, transaction, cancellationToken: cancellationToken));
+            await InsertLegacyWebhookAsync(connection, transaction, partnerId, now, cancellationToken);
             return await InsertKeyAsync(connection, transaction, partnerId, scope, now, cancellationToken);
         }, cancellationToken);
 

@@ -11,6 +11,8 @@ public static class EnrollmentLimits
     public const int KeyMinLength = 4;
     public const int KeyMaxLength = 256;
     public const int MaxProspectIds = 20;
+    public const int MaxProspectIdsV2 = 1000;
+    public const int MaxEventTypesV2 = 1000;
     public const int TtlMinDays = 1;
     public const int TtlMaxDays = 3650;
     public const int MaxPageSize = 1000;

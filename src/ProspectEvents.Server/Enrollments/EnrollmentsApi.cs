@@ -44,10 +44,24 @@ public static class EnrollmentsApi
 
     private static async Task<Results<Ok<EnrollmentList>, ApiError>> List(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var problems = new List<ValidationError>();
-        var page = (int?)QueryParameter.Integer(http, "page", 1, int.MaxValue, problems);
-        var pageSize = (int?)QueryParameter.Integer(http, "page_size", 1, EnrollmentLimits.MaxPageSize, problems);
-        if (problems.Count > 0) return ApiError.Validation(problems);
+        if (await PageAsync(http, store, clock, cancellationToken) is not { } page) return PageProblems(http);
+        var views = page.Rows.Select(e => new EnrollmentView(e.EnrollmentId, e.EnrollmentKey, EventTypeNames.ToNames(e.EventTypes), e.ProspectIds)).ToList();
+        return TypedResults.Ok(page.Paged
+            ? new EnrollmentList(ResponseContext.For(http), views, page.Page, page.Size, page.HasMore)
+            : new EnrollmentList(ResponseContext.For(http), views));
+    }
+
+    /// <summary>A page of enrollments; <see cref="Paged"/> false: all of them.</summary>
+    internal sealed record EnrollmentPage(List<Enrollment> Rows, bool Paged, int Page, int Size, bool HasMore);
+
+    /// <summary>
+    /// The caller's enrollments: all of them unless <c>page</c> or <c>page_size</c> (our extension) is given; null when
+    /// those are invalid (<see cref="PageProblems"/> says why).
+    /// </summary>
+    internal static async Task<EnrollmentPage?> PageAsync(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var (page, pageSize, problems) = ReadPaging(http);
+        if (problems.Count > 0) return null;
 
         var paged = page is not null || pageSize is not null;
         var size = pageSize ?? (paged ? 100 : int.MaxValue);
@@ -55,10 +69,17 @@ public static class EnrollmentsApi
         // One extra row tells whether another page follows.
         var rows = await store.ListEnrollmentsAsync(http.Caller().PartnerId, clock.GetUtcNow(), offset, paged ? size + 1 : size, cancellationToken);
         var hasMore = paged && rows.Count > size;
-        var views = rows.Take(size).Select(e => new EnrollmentView(e.EnrollmentId, e.EnrollmentKey, EventTypeNames.ToNames(e.EventTypes), e.ProspectIds)).ToList();
-        return TypedResults.Ok(paged
-            ? new EnrollmentList(ResponseContext.For(http), views, page ?? 1, size, hasMore)
-            : new EnrollmentList(ResponseContext.For(http), views));
+        return new EnrollmentPage([.. rows.Take(size)], paged, page ?? 1, size, hasMore);
+    }
+
+    internal static ApiError PageProblems(HttpContext http) => ApiError.Validation(ReadPaging(http).Problems);
+
+    private static (int? Page, int? PageSize, List<ValidationError> Problems) ReadPaging(HttpContext http)
+    {
+        var problems = new List<ValidationError>();
+        var page = (int?)QueryParameter.Integer(http, "page", 1, int.MaxValue, problems);
+        var pageSize = (int?)QueryParameter.Integer(http, "page_size", 1, EnrollmentLimits.MaxPageSize, problems);
+        return (page, pageSize, problems);
     }
 
     private static async Task<Results<Ok<EnrollmentSaved>, ApiError>> Replace(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
@@ -99,23 +120,34 @@ public static class EnrollmentsApi
     }
 
     /// <summary>The fields POST and PATCH share; null when any of them is invalid (the validator holds why).</summary>
-    private static EnrollmentRequest? ReadEnrollment(BodyValidator validator, DateTimeOffset now)
+    internal static EnrollmentRequest? ReadEnrollment(BodyValidator validator, DateTimeOffset now, int maxProspectIds = EnrollmentLimits.MaxProspectIds)
     {
         var key = validator.RequiredString("enrollment_key", EnrollmentLimits.KeyMinLength, EnrollmentLimits.KeyMaxLength);
-        var eventTypes = validator.EventTypes();
-        var prospectIds = validator.ProspectIds(EnrollmentLimits.MaxProspectIds);
+        var eventTypes = validator.EventTypes(maxProspectIds == EnrollmentLimits.MaxProspectIds ? int.MaxValue : EnrollmentLimits.MaxEventTypesV2);
+        var prospectIds = validator.ProspectIds(maxProspectIds);
+        var expiresAt = ReadExpiry(validator, now);
+        if (key is null || eventTypes is null || prospectIds is null) return null;
+        return new EnrollmentRequest(key, TypesOf(eventTypes), prospectIds.Distinct(StringComparer.Ordinal).ToList(), expiresAt);
+    }
+
+    /// <summary><c>ttl_days</c> (our extension) as the expiry it sets, and <c>request_context</c>, accepted and ignored.</summary>
+    internal static DateTimeOffset? ReadExpiry(BodyValidator validator, DateTimeOffset now)
+    {
         var ttlDays = validator.OptionalInt("ttl_days", EnrollmentLimits.TtlMinDays, EnrollmentLimits.TtlMaxDays);
         validator.OptionalObjectOrNull("request_context");
-        if (key is null || eventTypes is null || prospectIds is null) return null;
+        return ttlDays is { } days ? now.AddDays(days) : null;
+    }
 
+    internal static EventTypes TypesOf(IEnumerable<string> names)
+    {
         var types = EventTypes.None;
-        foreach (var name in eventTypes)
+        foreach (var name in names)
         {
             EventTypeNames.TryParse(name, out var type);
             types |= type;
         }
-        return new EnrollmentRequest(key, types, prospectIds.Distinct(StringComparer.Ordinal).ToList(), ttlDays is { } days ? now.AddDays(days) : null);
+        return types;
     }
 
-    private static ApiError NotFound(string enrollmentId) => ApiError.NotFound($"No enrollment '{enrollmentId}'.");
+    internal static ApiError NotFound(string enrollmentId) => ApiError.NotFound($"No enrollment '{enrollmentId}'.");
 }

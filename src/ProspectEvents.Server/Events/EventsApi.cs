@@ -18,6 +18,10 @@ public static class EventsApi
         group.MapPost("", Fetch).WithJsonBody<FetchEventsBody>()
             .WithName("FetchProspectsEvents").WithSummary("Fetch prospects events")
             .WithDescription("Events of 1–40 unique prospects, of the given types, between timestamp_from and timestamp_to (default: the last 90 days), newest first.");
+        routes.MapGroup("/v2/prospects/events").WithTags("Events v2").RequireApiKey()
+            .MapPost("", Fetch).WithJsonBody<FetchEventsV2Body>()
+            .WithName("V2FetchProspectsEvents").WithSummary("Fetch prospects events")
+            .WithDescription("As v1: events of 1–40 unique prospects, newest first, the last 90 days by default. event_types takes any value of the anchor's shared enum (business types find nothing); entity_type, if given, must be prospect.");
         return group;
     }
 
@@ -29,8 +33,11 @@ public static class EventsApi
         {
             var validator = new BodyValidator(document!);
             var now = clock.GetUtcNow();
+            var v2 = ResponseContext.IsV2(http);
             var prospectIds = validator.ProspectIds(EventLimits.MaxProspectIds, unique: true);
-            var eventTypes = validator.EventTypes();
+            var eventTypes = v2 ? validator.AnyEventTypes()?.Where(n => EventTypeNames.TryParse(n, out _)).ToList() : validator.EventTypes();
+            if (v2 && validator.OptionalEnum("entity_type", ["business", "prospect"]) == "business")
+                validator.Reject("entity_type", "Value error, this endpoint serves prospect events: entity_type must be 'prospect'");
             var from = validator.OptionalTime("timestamp_from");
             var to = validator.OptionalTime("timestamp_to", endOfDay: true);
             validator.OptionalObjectOrNull("request_context");
@@ -39,7 +46,7 @@ public static class EventsApi
             if (from is not null && to is not null && start > end) validator.Reject("timestamp_from", "Value error, timestamp_from must not be after timestamp_to");
             if (validator.Finish() is { } invalid) return invalid;
 
-            var events = await store.FetchEventsAsync(prospectIds!, eventTypes!, start, end, cancellationToken);
+            var events = eventTypes!.Count == 0 ? [] : await store.FetchEventsAsync(prospectIds!, eventTypes, start, end, cancellationToken);
             return new FetchEventsResponse(ResponseContext.For(http), events);
         }
     }

@@ -43,6 +43,8 @@ public static class ServerApp
         app.MapEnrollments();
         app.MapEvents();
         app.MapWebhooks();
+        app.MapEnrollmentsV2();
+        app.MapWebhooksV2();
         app.MapAdmin();
         app.MapApiDocs();
         return app;

@@ -31,6 +31,7 @@ public static class Settings
             .Validate(o => o.Timeout > TimeSpan.Zero, "Webhooks:Timeout must be positive, e.g. 00:00:15.")
             .Validate(o => o.DisableAfter > TimeSpan.Zero, "Webhooks:DisableAfter must be positive, e.g. 5.00:00:00.")
             .Validate(o => o.Concurrency > 0, "Webhooks:Concurrency must be positive.")
+            .Validate(o => o.RotationOverlap >= TimeSpan.Zero, "Webhooks:RotationOverlap must be zero or positive, e.g. 1.00:00:00.")
             .ValidateOnStart();
         services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section)
             .Validate(o => o.MaxLineBytes > 0, "Ingest:MaxLineBytes must be a positive number of bytes (default 1048576).")

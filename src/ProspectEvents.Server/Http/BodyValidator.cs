@@ -35,6 +35,12 @@ public sealed class BodyValidator
 
     public bool IsObject => _body.ValueKind == JsonValueKind.Object;
 
+    /// <summary>Marks a field as known without reading it, so <see cref="Finish"/> does not reject it.</summary>
+    public void Allow(string name) => _known.Add(name);
+
+    /// <summary>Whether the body has the field with a value other than null: for partial updates, which leave absent fields alone.</summary>
+    public bool Has(string name) => IsObject && _body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;
+
     public string? RequiredString(string name, int minLength, int maxLength)
     {
         if (!Required(name, out var value)) return null;
@@ -95,9 +101,17 @@ public sealed class BodyValidator
         RequiredStringList("prospect_ids", 1, maxItems,
             id => ProspectId.IsValid(id) ? null : ($"String should match pattern '{ProspectId.Pattern}'", "string_pattern_mismatch"), unique);
 
-    /// <summary>The <c>event_types</c> field: at least one of the anchor's event names; duplicates collapse.</summary>
-    public List<string>? EventTypes() =>
-        RequiredStringList("event_types", 1, int.MaxValue, name => EventTypeNames.TryParse(name, out _) ? null : (EventTypeEnumMessage, "enum"))
+    /// <summary>The <c>event_types</c> field: at least one of the anchor's prospect event names; duplicates collapse.</summary>
+    public List<string>? EventTypes(int maxItems = int.MaxValue) =>
+        RequiredStringList("event_types", 1, maxItems, name => EventTypeNames.TryParse(name, out _) ? null : (EventTypeEnumMessage, "enum"))
+            ?.Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// v2's <c>event_types</c>: any value of the anchor's shared EventTypeEnum, business types included (a fetch finds
+    /// none of those); duplicates collapse.
+    /// </summary>
+    public List<string>? AnyEventTypes(int maxItems = int.MaxValue) =>
+        RequiredStringList("event_types", 1, maxItems, name => AnchorEventTypes.IsKnown(name) ? null : (AnchorEventTypes.EnumMessage, "enum"))
             ?.Distinct(StringComparer.Ordinal).ToList();
 
     private static readonly string EventTypeEnumMessage =
@@ -111,6 +125,16 @@ public sealed class BodyValidator
         if (value.ValueKind != JsonValueKind.String) return Fail<string>([name], "Input should be a valid string", "string_type", value);
         var text = value.GetString()!;
         return HasControlCharacter(text) ? Fail<string>([name], ControlCharacterMessage, "string_pattern_mismatch", value) : text;
+    }
+
+    /// <summary>An optional string of <paramref name="minLength"/> to <paramref name="maxLength"/> characters; null when absent or null.</summary>
+    public string? OptionalString(string name, int minLength, int maxLength)
+    {
+        if (OptionalString(name) is not { } text) return null;
+        var value = _body.GetProperty(name);
+        if (text.Length < minLength) return Fail<string>([name], $"String should have at least {minLength} character{Plural(minLength)}", "string_too_short", value);
+        if (text.Length > maxLength) return Fail<string>([name], $"String should have at most {maxLength} character{Plural(maxLength)}", "string_too_long", value);
+        return text;
     }
 
     // Every string the API reads is an identifier, a key, a name, a URL or a date: none holds a control character,

@@ -8,6 +8,10 @@ public static class RequestBody
     /// <summary>Largest JSON body the partner API accepts (bulk ingest has its own, streamed, endpoint).</summary>
     public const long MaxBytes = 1024 * 1024;
 
+    /// <summary>Whether the request has no body at all (no length, or length 0, and not chunked): where a body is optional.</summary>
+    public static bool IsAbsent(HttpContext http) =>
+        http.Request.ContentLength == 0 || (http.Request.ContentLength is null && !http.Request.Headers.TransferEncoding.Any(v => v?.Contains("chunked", StringComparison.OrdinalIgnoreCase) == true));
+
     public static async Task<(JsonDocument? Document, ApiError? Error)> ReadAsync(HttpContext http, CancellationToken cancellationToken)
     {
         if (http.Request.ContentLength > MaxBytes) return (null, ApiError.BodyTooLarge());

@@ -73,8 +73,8 @@ public sealed class DeliveryClaimer : IDisposable
     {
         using var timer = new PeriodicTimer(PollInterval, _clock);
         Task<bool>? tick = null;
-        List<string> partners = [];
-        var partnersReadAt = 0L;
+        List<string> webhooks = [];
+        var webhooksReadAt = 0L;
         var failures = 0;
         try
         {
@@ -89,22 +89,22 @@ public sealed class DeliveryClaimer : IDisposable
                     try
                     {
                         var now = _clock.GetUtcNow();
-                        // While claims succeed, the partners with due deliveries are looked up again only once per poll
+                        // While claims succeed, the webhooks with due deliveries are looked up again only once per poll
                         // interval (or when this process wrote new work): the lookup walks the outbox index past every
                         // row sent since the last vacuum, and before each claim it was much of PostgreSQL's time.
-                        if (partners.Count == 0 || _lookAgain || _clock.GetElapsedTime(partnersReadAt) >= PollInterval)
+                        if (webhooks.Count == 0 || _lookAgain || _clock.GetElapsedTime(webhooksReadAt) >= PollInterval)
                         {
                             _lookAgain = false;
-                            partners = await _store.PartnersWithDueDeliveriesAsync(now, stoppingToken);
-                            partnersReadAt = _clock.GetTimestamp();
+                            webhooks = await _store.WebhooksWithDueDeliveriesAsync(now, stoppingToken);
+                            webhooksReadAt = _clock.GetTimestamp();
                         }
-                        foreach (var (partner, room) in _share.Plan(partners, MaxClaim))
+                        foreach (var (webhook, room) in _share.Plan(webhooks, MaxClaim))
                         {
                             // The lease counts from the claim itself: a claim that queued behind other writes still holds it whole.
                             var claimedAt = _clock.GetUtcNow();
-                            foreach (var delivery in await _store.ClaimDeliveriesAsync(partner, room, claimedAt, claimedAt + _lease, stoppingToken))
+                            foreach (var delivery in await _store.ClaimDeliveriesAsync(webhook, room, claimedAt, claimedAt + _lease, stoppingToken))
                             {
-                                _share.Started(partner);
+                                _share.Started(webhook);
                                 await _claimed.Writer.WriteAsync(delivery, CancellationToken.None);
                                 claimed++;
                             }
@@ -121,7 +121,7 @@ public sealed class DeliveryClaimer : IDisposable
                         var wait = transient ? DeliveryDispatcher.Backoff(++failures) : TimeSpan.FromSeconds(1);
                         if (transient) Log.DeliveryClaimDeferred(_logger, e, wait);
                         else Log.DeliveryClaimFailed(_logger, e);
-                        partners = [];
+                        webhooks = [];
                         await DelayAsync(wait, stoppingToken);
                         continue;
                     }
@@ -134,8 +134,8 @@ public sealed class DeliveryClaimer : IDisposable
                 var waitingForSlots = _share.Free < WorthwhileClaim;
                 if (claimed > 0 && !waitingForSlots) continue; // there may be more due now
                 // Claimed none: nothing is due, and a send finishing does not change that, so only the timer or new work
-                // ends the wait (waking on every finished send made about one partner lookup per delivery).
-                if (claimed == 0 && !waitingForSlots) partners = [];
+                // ends the wait (waking on every finished send made about one webhook lookup per delivery).
+                if (claimed == 0 && !waitingForSlots) webhooks = [];
                 tick ??= timer.WaitForNextTickAsync(stoppingToken).AsTask();
                 await (waitingForSlots ? Task.WhenAny(tick, written, freed) : Task.WhenAny(tick, written));
                 if (tick.IsCompleted)

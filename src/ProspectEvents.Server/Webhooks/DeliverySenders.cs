@@ -35,7 +35,7 @@ public sealed class DeliverySenders(WebhookSender sender, RetrySchedule schedule
                 }
                 finally
                 {
-                    share.Finished(delivery.PartnerId);
+                    share.Finished(delivery.Webhook.WebhookId);
                     slotFreed();
                 }
             }
@@ -44,7 +44,7 @@ public sealed class DeliverySenders(WebhookSender sender, RetrySchedule schedule
 
     private async Task<AttemptOutcome> SendAsync(ClaimedDelivery delivery)
     {
-        var body = WebhookPayload.For(delivery.Event, delivery.PartnerId, delivery.EnrollmentKey, delivery.Webhook.PayloadFormat);
+        var body = WebhookPayload.For(delivery);
         var attemptedAt = clock.GetUtcNow();
         var result = await sender.SendAsync(delivery.Webhook, delivery.DeliveryId, body, CancellationToken.None);
         var outcome = Judge(delivery, attemptedAt, result);

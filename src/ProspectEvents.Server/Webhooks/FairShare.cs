@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace ProspectEvents.Server.Webhooks;
 
 /// <summary>
-/// How a dispatcher's send slots are split among those with due deliveries (partners today): each may have its share
+/// How a dispatcher's send slots are split among the webhooks with due deliveries: each may have its share
 /// of all slots in flight, counting what it has in flight already, so one backlog or slow receiver cannot hold every
 /// slot while others wait. The one served first moves round each pass, so leftovers rotate too.
 /// </summary>

@@ -81,8 +81,8 @@ public sealed class OutcomeRecorder(Store store, TimeSpan disableAfter, TimeProv
 
     private async Task RecordAsync(IReadOnlyList<AttemptOutcome> batch)
     {
-        foreach (var (partner, reason) in await store.RecordAttemptsAsync(batch, disableAfter, CancellationToken.None))
-            Log.WebhookDisabled(logger, partner, reason);
+        foreach (var (partner, webhook, reason) in await store.RecordAttemptsAsync(batch, disableAfter, CancellationToken.None))
+            Log.WebhookDisabled(logger, webhook, partner, reason);
     }
 
     /// <summary>Records each outcome on its own and isolates those that fail for good; returns those that met a transient error.</summary>

@@ -20,6 +20,12 @@ public sealed class WebhookOptions
     /// <summary>A webhook whose every attempt has failed for this long is disabled.</summary>
     public TimeSpan DisableAfter { get; set; } = TimeSpan.FromDays(5);
 
+    /// <summary>
+    /// After a v2 <c>rotate_secret</c>, how long the previous secret still signs beside the new one (in
+    /// <c>webhook-signature</c>), so receivers can switch without rejecting a delivery. Zero replaces it at once.
+    /// </summary>
+    public TimeSpan RotationOverlap { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Requests a dispatcher has in flight at most, over all webhooks.</summary>
     public int Concurrency { get; set; } = 64;
 

@@ -57,7 +57,8 @@ public sealed class WebhookSender : IDisposable
                 if (!request.Headers.TryAddWithoutValidation(header[..colon].Trim(), header[(colon + 1)..].Trim()))
                     return new SendResult(null, $"custom header '{header[..colon].Trim()}' cannot be sent", null, Stopwatch.GetElapsedTime(started), null);
             }
-            WebhookSigner.Apply(request.Headers, WebhookSigner.Sign(webhook.Secret, messageId, _clock.GetUtcNow().ToUnixTimeSeconds(), body));
+            var now = _clock.GetUtcNow();
+            WebhookSigner.Apply(request.Headers, WebhookSigner.Sign(webhook.SigningKeys(now), messageId, now.ToUnixTimeSeconds(), body));
 
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
             var snippet = await OutboundGuard.ReadSnippetAsync(response.Content, MaxResponseBytes, deadline.Token);

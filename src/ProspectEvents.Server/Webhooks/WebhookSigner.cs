@@ -27,9 +27,18 @@ public static class WebhookSigner
 
     /// <param name="messageId">The delivery's <c>webhook-id</c>; the same on every retry so receivers can deduplicate.
     /// Visible ASCII only: it goes into a header and into the signed text.</param>
-    public static WebhookSignature Sign(byte[] key, string messageId, long unixSeconds, ReadOnlySpan<byte> body)
+    public static WebhookSignature Sign(byte[] key, string messageId, long unixSeconds, ReadOnlySpan<byte> body) =>
+        Sign([key], messageId, unixSeconds, body);
+
+    /// <summary>
+    /// Signs with every key of <paramref name="keys"/> (a rotation's overlap: the new one first): <c>X-Signature</c> with
+    /// the first only, as the anchor has one secret; <c>webhook-signature</c> with each, space-separated, as Standard
+    /// Webhooks allows, so a receiver holding either secret verifies.
+    /// </summary>
+    public static WebhookSignature Sign(IReadOnlyList<byte[]> keys, string messageId, long unixSeconds, ReadOnlySpan<byte> body)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentOutOfRangeException.ThrowIfZero(keys.Count);
         ArgumentException.ThrowIfNullOrEmpty(messageId);
         if (!messageId.All(c => c is > ' ' and <= '~'))
             throw new ArgumentException("A webhook message id must be visible ASCII without spaces.", nameof(messageId));
@@ -39,23 +48,31 @@ public static class WebhookSigner
         timestamp = timestamp[..timestampLength];
 
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+        string? anchor = null;
+        var standard = new StringBuilder();
+        foreach (var key in keys)
+        {
+            ArgumentNullException.ThrowIfNull(key);
+            using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+            if (anchor is null)
+            {
+                hmac.AppendData(timestamp);
+                hmac.AppendData("."u8);
+                hmac.AppendData(body);
+                hmac.GetHashAndReset(mac);
+                anchor = WebhookSecret.ToBase64UrlPadded(mac);
+            }
 
-        hmac.AppendData(timestamp);
-        hmac.AppendData("."u8);
-        hmac.AppendData(body);
-        hmac.GetHashAndReset(mac);
-        var anchor = WebhookSecret.ToBase64UrlPadded(mac);
+            AppendAscii(hmac, messageId);
+            hmac.AppendData("."u8);
+            hmac.AppendData(timestamp);
+            hmac.AppendData("."u8);
+            hmac.AppendData(body);
+            hmac.GetHashAndReset(mac);
+            standard.Append(standard.Length == 0 ? "" : " ").Append(StandardVersionPrefix).Append(Convert.ToBase64String(mac));
+        }
 
-        AppendAscii(hmac, messageId);
-        hmac.AppendData("."u8);
-        hmac.AppendData(timestamp);
-        hmac.AppendData("."u8);
-        hmac.AppendData(body);
-        hmac.GetHashAndReset(mac);
-        var standard = StandardVersionPrefix + Convert.ToBase64String(mac);
-
-        return new WebhookSignature(messageId, Encoding.ASCII.GetString(timestamp), anchor, standard);
+        return new WebhookSignature(messageId, Encoding.ASCII.GetString(timestamp), anchor!, standard.ToString());
     }
 
     /// <summary>Sets the five signature headers, replacing any earlier values (a retry reuses its request headers).</summary>

@@ -26,7 +26,7 @@ public static class WebhooksApi
         group.MapPost("/check_connectivity", CheckConnectivity).WithJsonBody<CheckConnectivityBody>()
             .WithName("CheckWebhookConnectivity").WithSummary("Send test events")
             .WithDescription("Sends 1–10 signed test events to the webhook now, one after another; 400 'Client webhook failed on: …' when the receiver does not answer 2xx.");
-        group.MapDeliveries();
+        group.MapDeliveries("partner_id", DeliveriesApi.LegacyOfPartner);
         return group;
     }
 
@@ -48,7 +48,9 @@ public static class WebhooksApi
             if (NotCallers(http, partnerId!) is { } forbidden) return forbidden;
 
             var registration = new WebhookRegistration(url!, WebhookSecret.New(), headers ?? [], format);
-            return TypedResults.Ok(View(http, await store.RegisterWebhookAsync(partnerId!, registration, clock.GetUtcNow(), cancellationToken)));
+            return await store.RegisterWebhookAsync(partnerId!, registration, clock.GetUtcNow(), cancellationToken) is { } webhook
+                ? TypedResults.Ok(View(http, webhook))
+                : WebhookErrors.LimitReached();
         }
     }
 
@@ -78,10 +80,11 @@ public static class WebhooksApi
         }
     }
 
-    private static async Task<Results<Ok<ResponseOnly>, ApiError>> Delete(HttpContext http, string partner_id, Store store, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ResponseOnly>, ApiError>> Delete(
+        HttpContext http, string partner_id, Store store, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (NotCallers(http, partner_id) is { } forbidden) return forbidden;
-        return await store.DeleteWebhookAsync(partner_id, cancellationToken) ? TypedResults.Ok(new ResponseOnly(ResponseContext.For(http))) : NoWebhook(partner_id);
+        return await store.DeleteWebhookAsync(partner_id, clock.GetUtcNow(), cancellationToken) ? TypedResults.Ok(new ResponseOnly(ResponseContext.For(http))) : NoWebhook(partner_id);
     }
 
     private static async Task<Results<Ok<ConnectivityReport>, ApiError>> CheckConnectivity(
@@ -93,32 +96,46 @@ public static class WebhooksApi
         {
             var validator = new BodyValidator(document!);
             var partnerId = validator.RequiredString("partner_id", 1, 64);
-            var simulation = validator.OptionalObject("simulation");
-            var eventName = simulation?.OptionalEnum("event_name", EventTypeNames.All) ?? EventTypeNames.ChangedCompany;
-            var count = simulation?.OptionalInt("number_of_events", 1, WebhookLimits.MaxSimulatedEvents) ?? 1;
-            var eventTime = simulation?.OptionalTime("event_time") ?? clock.GetUtcNow();
+            var tests = ReadSimulation(validator, clock);
             validator.OptionalObjectOrNull("request_context");
             if (validator.Finish() is { } invalid) return invalid;
             if (NotCallers(http, partnerId!) is { } forbidden) return forbidden;
             if (await store.GetWebhookAsync(partnerId!, cancellationToken) is not { } webhook) return NoWebhook(partnerId!);
-
-            var results = new List<ConnectivityResult>();
-            foreach (var test in SimulatedEvents.Create(eventName, count, eventTime))
-            {
-                var body = WebhookPayload.For(test, partnerId!, SimulatedEvents.EnrollmentKey, webhook.PayloadFormat);
-                var result = await sender.SendAsync(webhook, SimulatedEvents.NewMessageId(), body, cancellationToken);
-                if (!result.Succeeded) return ApiError.BadRequest($"Client webhook failed on: {result.Problem}");
-                results.Add(new ConnectivityResult(test.EventId, result.StatusCode, Math.Round(result.Duration.TotalMilliseconds, 3)));
-            }
-            return TypedResults.Ok(new ConnectivityReport(ResponseContext.For(http), results));
+            return await SendTestsAsync(http, sender, webhook, tests, v2: false, cancellationToken);
         }
+    }
+
+    /// <summary>The optional <c>simulation</c> block of a connectivity check: which test events to send (one by default).</summary>
+    internal static (string EventName, int Count, DateTimeOffset EventTime) ReadSimulation(BodyValidator validator, TimeProvider clock)
+    {
+        var simulation = validator.OptionalObject("simulation");
+        var eventName = simulation?.OptionalEnum("event_name", EventTypeNames.All) ?? EventTypeNames.ChangedCompany;
+        var count = simulation?.OptionalInt("number_of_events", 1, WebhookLimits.MaxSimulatedEvents) ?? 1;
+        var eventTime = simulation?.OptionalTime("event_time") ?? clock.GetUtcNow();
+        return (eventName, count, eventTime);
+    }
+
+    /// <summary>Sends the test events one after another, stopping at the first the receiver does not take (400).</summary>
+    internal static async Task<Results<Ok<ConnectivityReport>, ApiError>> SendTestsAsync(HttpContext http, WebhookSender sender, WebhookRecord webhook,
+        (string EventName, int Count, DateTimeOffset EventTime) tests, bool v2, CancellationToken cancellationToken)
+    {
+        var results = new List<ConnectivityResult>();
+        WebhookPayload.V2Source? source = v2 ? new(webhook.WebhookId, SimulatedEvents.EnrollmentKey) : null;
+        foreach (var test in SimulatedEvents.Create(tests.EventName, tests.Count, tests.EventTime))
+        {
+            var body = WebhookPayload.For(test, webhook.PartnerId, SimulatedEvents.EnrollmentKey, webhook.PayloadFormat, source);
+            var result = await sender.SendAsync(webhook, SimulatedEvents.NewMessageId(), body, cancellationToken);
+            if (!result.Succeeded) return ApiError.BadRequest($"Client webhook failed on: {result.Problem}");
+            results.Add(new ConnectivityResult(test.EventId, result.StatusCode, Math.Round(result.Duration.TotalMilliseconds, 3)));
+        }
+        return TypedResults.Ok(new ConnectivityReport(ResponseContext.For(http), results));
     }
 
     /// <summary>403 unless <paramref name="partnerId"/> is the caller's own: webhooks are private to their partner.</summary>
     internal static ApiError? NotCallers(HttpContext http, string partnerId) =>
         partnerId == http.Caller().PartnerId ? null : ApiError.Forbidden($"partner_id '{partnerId}' is not the partner of this API key.");
 
-    private static async Task CheckUrlAsync(BodyValidator validator, string url, WebhookOptions options, CancellationToken cancellationToken)
+    internal static async Task CheckUrlAsync(BodyValidator validator, string url, WebhookOptions options, CancellationToken cancellationToken)
     {
         if (await OutboundGuard.CheckUrlAsync(url, options.AllowPrivateNetworks, cancellationToken) is { } problem)
             validator.Reject("webhook_url", $"Value error, {problem}");
