@@ -33,7 +33,7 @@ public static class WebhookSigner
     /// <summary>
     /// Signs with every key of <paramref name="keys"/> (a rotation's overlap: the new one first): <c>X-Signature</c> with
     /// the first only, as the anchor has one secret; <c>webhook-signature</c> with each, space-separated, as Standard
-    /// Webhooks allows, so a receiver holding either secret verifies.
+    /// Webhooks allows, so a receiver holding either secret verifies (the first is listed again last, see below).
     /// </summary>
     public static WebhookSignature Sign(IReadOnlyList<byte[]> keys, string messageId, long unixSeconds, ReadOnlySpan<byte> body)
     {
@@ -71,6 +71,9 @@ public static class WebhookSigner
             hmac.GetHashAndReset(mac);
             standard.Append(standard.Length == 0 ? "" : " ").Append(StandardVersionPrefix).Append(Convert.ToBase64String(mac));
         }
+        // The StandardWebhooks NuGet package (1.1.2) never compares the last of several signatures. Repeating the first
+        // at the end lets it check every real one; verifiers that read the list correctly just see a duplicate.
+        if (keys.Count > 1) standard.Append(' ').Append(standard.ToString(0, standard.ToString().IndexOf(' ', StringComparison.Ordinal)));
 
         return new WebhookSignature(messageId, Encoding.ASCII.GetString(timestamp), anchor!, standard.ToString());
     }

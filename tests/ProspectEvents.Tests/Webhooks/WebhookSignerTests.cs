@@ -28,6 +28,21 @@ public sealed class WebhookSignerTests
     }
 
     [Fact]
+    public void DuringARotationEachKeySignsTheStandardHeaderAndOnlyTheNewOneSignsTheAnchorHeader()
+    {
+        var previous = Enumerable.Range(100, 32).Select(i => (byte)i).ToArray();
+        byte[] signed = [.. Encoding.ASCII.GetBytes("msg_2b7f.1767225600."), .. Body];
+        var fromNew = "v1," + Convert.ToBase64String(HMACSHA256.HashData(Key, signed));
+        var fromPrevious = "v1," + Convert.ToBase64String(HMACSHA256.HashData(previous, signed));
+
+        var signature = WebhookSigner.Sign([Key, previous], MessageId, Timestamp, Body);
+
+        // The new one is repeated last for verifiers that skip the last entry of the list.
+        Assert.Equal($"{fromNew} {fromPrevious} {fromNew}", signature.StandardSignature);
+        Assert.Equal(WebhookSigner.Sign(Key, MessageId, Timestamp, Body).AnchorSignature, signature.AnchorSignature);
+    }
+
+    [Fact]
     public void TheStandardSignatureIsV1AndBase64OfTheMacOverIdDotTimestampDotBody()
     {
         var signed = Mac("msg_2b7f.1767225600.");
