@@ -94,7 +94,7 @@ public static class AdminApi
             recent.Select(e => new RecentEventView(e.EventId, e.EventName, e.ProspectId, e.DetectedAt, e.Matches)).ToList(),
             backlog.Sum(b => b.Pending), backlog.Sum(b => b.Failed),
             backlog.Select(b => new DeliveryBacklogView(b.PartnerId, b.WebhookEnabled switch { true => "enabled", false => "disabled", null => "none" },
-                b.Pending, b.Failed, b.OldestDueAt is { } due ? Math.Round((now - due).TotalSeconds, 3) : null)).ToList()));
+                b.Pending, b.Failed, b.OldestDueAt is { } due ? Math.Round((now - due).TotalSeconds, 3) : null, b.WebhookId)).ToList()));
     }
 
     private static KeyScope ReadScope(BodyValidator validator)

@@ -21,7 +21,7 @@ public sealed record AdminStats(
     [property: Description("The latest events detected, newest first (at most 20).")] IReadOnlyList<RecentEventView> RecentEvents,
     [property: Description("Deliveries not yet delivered nor failed, over all partners.")] long PendingDeliveries,
     [property: Description("Deliveries that exhausted the retry schedule (dead letters), over all partners.")] long FailedDeliveries,
-    [property: Description("Per partner with pending or failed deliveries.")] IReadOnlyList<DeliveryBacklogView> Deliveries)
+    [property: Description("Per webhook with pending or failed deliveries.")] IReadOnlyList<DeliveryBacklogView> Deliveries)
 {
     public const int MaxRecentEvents = 20;
 }
@@ -29,13 +29,14 @@ public sealed record AdminStats(
 /// <summary>An event and the number of active enrollments it matched when it was detected.</summary>
 public sealed record RecentEventView(string EventId, string EventName, string ProspectId, DateTimeOffset DetectedAt, long Matches);
 
-/// <summary>A partner's delivery backlog: <c>oldest_due_age_seconds</c> is how long the oldest due delivery has waited (null: none due).</summary>
+/// <summary>A webhook's delivery backlog: <c>oldest_due_age_seconds</c> is how long the oldest due delivery has waited (null: none due).</summary>
 public sealed record DeliveryBacklogView(
     string PartnerId,
-    [property: Description("The partner's webhook: enabled, disabled, or none (deliveries wait for a registration).")] string Webhook,
+    [property: Description("The webhook: enabled, disabled, or none (the v1 webhook not registered: deliveries wait for a registration).")] string Webhook,
     long Pending,
     long Failed,
-    double? OldestDueAgeSeconds);
+    double? OldestDueAgeSeconds,
+    string WebhookId);
 
 public sealed record HealthStatus(string Status);
 
