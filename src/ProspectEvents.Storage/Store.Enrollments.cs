@@ -12,9 +12,14 @@ public abstract partial class Store
     /// never changes for a key. Safe under concurrency: the unique (partner, key) index decides who creates it.
     /// </summary>
     public Task<string> UpsertEnrollmentAsync(string partnerId, EnrollmentRequest request, DateTimeOffset now, CancellationToken cancellationToken) =>
-        WriteAsync((connection, transaction) => UpsertEnrollmentAsync(connection, transaction, partnerId, null, request, now, cancellationToken), cancellationToken);
+        WriteAsync(async (connection, transaction) =>
+            (await UpsertEnrollmentAsync(connection, transaction, partnerId, null, request, now, cancellationToken))!.Value.EnrollmentId, cancellationToken);
 
-    private async Task<string> UpsertEnrollmentAsync(DbConnection connection, DbTransaction transaction,
+    /// <summary>
+    /// The upsert both versions share. With a <paramref name="webhookId"/> (v2) an existing enrollment is added to only
+    /// if it delivers to that webhook already: null otherwise, and nothing is written. <c>Created</c>: the key was new.
+    /// </summary>
+    private async Task<(string EnrollmentId, bool Created)?> UpsertEnrollmentAsync(DbConnection connection, DbTransaction transaction,
         string partnerId, string? webhookId, EnrollmentRequest request, DateTimeOffset now, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _enrollmentWrites);
@@ -28,23 +33,27 @@ public abstract partial class Store
         AddParameter(command, "@now", ToUnixMs(now));
         long enrollmentPk;
         string enrollmentId;
+        bool created;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            await reader.ReadAsync(cancellationToken);
-            (enrollmentPk, enrollmentId) = (reader.GetInt64(0), reader.GetString(1));
+            if (!await reader.ReadAsync(cancellationToken)) return null;
+            (enrollmentPk, enrollmentId, created) = (reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2) == 1);
         }
         await UpsertProspectsAsync(connection, transaction, enrollmentPk, request, now, cancellationToken);
-        return enrollmentId;
+        return (enrollmentId, created);
     }
 
-    // A new enrollment starts unindexed; every later write bumps its revision and queues it for the fan-out indexer
-    // again (Store.Fanout.cs). An existing one keeps its webhook: v2 callers check it first (UpsertEnrollmentV2Async).
-    private const string UpsertEnrollmentSql = """
+    // A new enrollment starts unindexed at revision 1; every later write bumps its revision and queues it for the fan-out
+    // indexer again (Store.Fanout.cs), so revision 1 in the answer means the row was inserted. v1 (webhook NULL) adds to
+    // any enrollment of the key; v2 only to one delivering to the same webhook, decided in this one statement so two
+    // concurrent posts cannot both pass a check made before it.
+    private const string UpsertEnrollmentSql = $"""
         INSERT INTO enrollments (enrollment_id, partner_id, enrollment_key, event_types, created_at, updated_at, webhook_id)
         VALUES (@id, @partnerId, @key, @types, @now, @now, @webhook)
         ON CONFLICT (partner_id, enrollment_key)
         DO UPDATE SET event_types = enrollments.event_types | excluded.event_types, updated_at = excluded.updated_at, revision = enrollments.revision + 1, unindexed = 1
-        RETURNING enrollment_pk, enrollment_id
+        WHERE excluded.webhook_id IS NULL OR excluded.webhook_id = {BoundWebhookOfEnrollments}
+        RETURNING enrollment_pk, enrollment_id, revision
         """;
 
     /// <summary>Makes the enrollment exactly what the request says: key, event types, prospects and their expiry.</summary>

@@ -17,23 +17,9 @@ public abstract partial class Store
         WriteAsync(async (connection, transaction) =>
         {
             if (await CheckBindableAsync(connection, transaction, partnerId, webhookId, cancellationToken) is { } refused) return new EnrollmentWriteResult(refused);
-            await using (var existing = Command(connection, transaction, $"""
-                SELECT {BoundWebhookSql} FROM enrollments e WHERE e.partner_id = @partner AND e.enrollment_key = @key
-                """))
-            {
-                AddParameter(existing, "@partner", partnerId);
-                AddParameter(existing, "@key", request.EnrollmentKey);
-                await using var reader = await existing.ExecuteReaderAsync(cancellationToken);
-                if (await reader.ReadAsync(cancellationToken))
-                {
-                    if (reader.IsDBNull(0) || reader.GetString(0) != webhookId) return new EnrollmentWriteResult(EnrollmentWrite.WebhookConflict);
-                    await reader.DisposeAsync();
-                    var added = await UpsertEnrollmentAsync(connection, transaction, partnerId, webhookId, request, now, cancellationToken);
-                    return new EnrollmentWriteResult(EnrollmentWrite.Added, added, request.EnrollmentKey, webhookId, EnrollmentStatus.Active);
-                }
-            }
-            var created = await UpsertEnrollmentAsync(connection, transaction, partnerId, webhookId, request, now, cancellationToken);
-            return new EnrollmentWriteResult(EnrollmentWrite.Created, created, request.EnrollmentKey, webhookId, EnrollmentStatus.Active);
+            if (await UpsertEnrollmentAsync(connection, transaction, partnerId, webhookId, request, now, cancellationToken) is not { } saved)
+                return new EnrollmentWriteResult(EnrollmentWrite.WebhookConflict);
+            return new EnrollmentWriteResult(saved.Created ? EnrollmentWrite.Created : EnrollmentWrite.Added, saved.EnrollmentId, request.EnrollmentKey, webhookId, EnrollmentStatus.Active);
         }, cancellationToken);
 
     /// <summary>
@@ -98,9 +84,12 @@ public abstract partial class Store
         }
     }
 
-    // The webhook an enrollment (alias e) delivers to: its own, or for a v1 one the partner's registered legacy webhook.
+    // The webhook an enrollment delivers to: its own, or for a v1 one the partner's registered legacy webhook.
     private const string BoundWebhookSql =
         "COALESCE(e.webhook_id, (SELECT w.webhook_id FROM webhooks w WHERE w.partner_id = e.partner_id AND w.legacy = 1 AND w.removed_at IS NULL))";
+
+    private const string BoundWebhookOfEnrollments =
+        "COALESCE(enrollments.webhook_id, (SELECT w.webhook_id FROM webhooks w WHERE w.partner_id = enrollments.partner_id AND w.legacy = 1 AND w.removed_at IS NULL))";
 
     /// <summary>Null when the partner may bind an enrollment to the webhook; else why not.</summary>
     private async Task<EnrollmentWrite?> CheckBindableAsync(DbConnection connection, DbTransaction transaction, string partnerId, string webhookId, CancellationToken cancellationToken)
