@@ -53,7 +53,7 @@ internal static class DeliveryBenchmark
         string? pgBin = null;
         if (runPostgres)
         {
-            pgBin = ThrowawayPostgres.FindBinaries();
+            pgBin = await ThrowawayPostgres.FindBinariesAsync();
             if (pgBin is null)
             {
                 return Cli.Fail("--backend postgres needs the PostgreSQL server binaries (initdb, pg_ctl) in /usr/lib/postgresql/*/bin or on PATH");
@@ -92,7 +92,7 @@ internal static class DeliveryBenchmark
         Console.WriteLine();
 
         // The receiver lives for the whole run, on core 1: every phase (and the baseline) sends to it.
-        var receiverUrl = new Uri($"http://127.0.0.1:{BenchEnv.FreePort()}");
+        var receiverUrl = new Uri($"http://127.0.0.1:{Loopback.FreePort()}");
         using var receiver = ChildProcess.Start(
             pin.LoadGenLauncher(dotnet),
             [.. pin.LoadGenPrefix, benchDll, "webhook-receiver", "--urls", receiverUrl.ToString().TrimEnd('/')],
@@ -119,7 +119,7 @@ internal static class DeliveryBenchmark
             string? sqlite3 = Pinning.Which("sqlite3");
             Console.WriteLine($"== SQLite: {db} ==");
             var row = await RunBackendAsync(run, "sqlite", $"Data Source={db}", "lower(hex(prospect_id))",
-                sqlite3 is null ? null : sql => BenchEnv.RunAsync(sqlite3, ["-separator", "\t", db, sql], TimeSpan.FromMinutes(2)),
+                sqlite3 is null ? null : sql => ProcessRunner.RunAsync(sqlite3, ["-separator", "\t", db, sql], TimeSpan.FromMinutes(2)),
                 databaseCpu: null, settings: "WAL; the server's writer sets synchronous=NORMAL and cache_size 64 MiB (src/ProspectEvents.Storage/SqliteStore.cs)");
             if (sqlite3 is null)
             {
@@ -133,7 +133,7 @@ internal static class DeliveryBenchmark
 
         if (runPostgres)
         {
-            var (pg, settings) = await ThrowawayPostgres.StartAnnouncedAsync(pgBin!, pin.Taskset, Database, o.PostgresSettings);
+            var (pg, settings) = await BenchPostgres.StartAnnouncedAsync(pgBin!, pin.Taskset, Database, o.PostgresSettings);
             setupFailed |= pg is null;
             if (pg is not null && o.PostgresSettings.Count > 0)
             {
@@ -198,7 +198,7 @@ internal static class DeliveryBenchmark
     }
 
     private static async Task<DeliveryBackendRow> RunBackendAsync(
-        Run r, string backend, string connectionString, string prospectHexSql, Func<string, Task<ExecResult>>? query,
+        Run r, string backend, string connectionString, string prospectHexSql, Func<string, Task<ProcessResult>>? query,
         Func<(double User, double Sys)>? databaseCpu, string? settings)
     {
         var o = r.O;
@@ -441,7 +441,7 @@ internal static class DeliveryBenchmark
     /// recorded, and returns the seconds from the phase's start. Asks the database (an indexed count, every 250 ms)
     /// rather than GET /v1/admin/stats, whose table counts cost PostgreSQL enough to slow the recorder it waits for.
     /// </summary>
-    private static async Task<double?> WaitDrainedAsync(Api api, string key, Func<string, Task<ExecResult>>? query, string partnerId, SinkPhase? phase)
+    private static async Task<double?> WaitDrainedAsync(Api api, string key, Func<string, Task<ProcessResult>>? query, string partnerId, SinkPhase? phase)
     {
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < TimeSpan.FromSeconds(120))
@@ -478,7 +478,7 @@ internal static class DeliveryBenchmark
         return phase with { RecordedSeconds = recordedSeconds, ReceivedWhenRecorded = report.Count, DuplicatesWhenRecorded = report.Duplicates };
     }
 
-    private static async Task<Dictionary<string, long>> OutboxAsync(Func<string, Task<ExecResult>> query, string partnerId)
+    private static async Task<Dictionary<string, long>> OutboxAsync(Func<string, Task<ProcessResult>> query, string partnerId)
     {
         var result = await query($"SELECT status, COUNT(*) FROM deliveries WHERE partner_id = '{partnerId}' GROUP BY status ORDER BY status");
         if (!result.Ok)
@@ -599,7 +599,7 @@ internal static class DeliveryBenchmark
         })];
 
     private static async Task<LatencyPhase> MeasureLatencyAsync(
-        Run r, ChildProcess server, Api api, Partner a, string backend, int count, Func<string, Task<ExecResult>> query, string prospectHexSql,
+        Run r, ChildProcess server, Api api, Partner a, string backend, int count, Func<string, Task<ProcessResult>> query, string prospectHexSql,
         Dictionary<string, Func<double>> cpu)
     {
         var o = r.O;

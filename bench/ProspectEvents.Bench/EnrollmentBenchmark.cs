@@ -234,7 +234,7 @@ internal static class EnrollmentBenchmark
     internal static async Task<(ChildProcess Server, Uri BaseUrl)?> StartServerAsync(
         Pinning pin, string dotnet, string[] dllAndVerb, string logPath, string workDir, Dictionary<string, string?> env)
     {
-        int port = BenchEnv.FreePort();
+        int port = Loopback.FreePort();
         var baseUrl = new Uri($"http://127.0.0.1:{port}");
         var server = ChildProcess.Start(
             pin.ServerLauncher(dotnet, out var prefix),

@@ -157,12 +157,12 @@ internal static class FetchBenchmark
 
             var sw = Stopwatch.StartNew();
             // The secondary indexes the migrations gave the events table: dropped for the load, built again after it.
-            var indexes = await BenchEnv.RunAsync("sqlite3", [db, "SELECT name || char(9) || sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL"], TimeSpan.FromMinutes(1));
+            var indexes = await ProcessRunner.RunAsync("sqlite3", [db, "SELECT name || char(9) || sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL"], TimeSpan.FromMinutes(1));
             var defs = indexes.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t', 2)).ToList();
             string script = SqliteGenerationSql(o.Events, Prospects(o.Events), ids,
                 string.Concat(defs.Select(d => $"DROP INDEX {d[0]};\n")), string.Concat(defs.Select(d => d[1].Trim() + ";\n")));
             await File.WriteAllTextAsync(Path.Combine(runDir, "sqlite-generate.sql"), script);
-            var gen = await BenchEnv.RunAsync("sqlite3", [db, ".read " + Path.Combine(runDir, "sqlite-generate.sql")], TimeSpan.FromHours(1));
+            var gen = await ProcessRunner.RunAsync("sqlite3", [db, ".read " + Path.Combine(runDir, "sqlite-generate.sql")], TimeSpan.FromHours(1));
             if (!gen.Ok)
             {
                 Console.Error.WriteLine($"error: {gen.Describe("sqlite3 generation")}");
@@ -177,9 +177,9 @@ internal static class FetchBenchmark
             Console.WriteLine($"generate: cached {db} ({new FileInfo(db).Length / (1024.0 * 1024.0):F0} MiB; --regenerate to rebuild)");
         }
 
-        var check = await BenchEnv.RunAsync("sqlite3", [db, "SELECT count(*), count(DISTINCT prospect_id) FROM events"], TimeSpan.FromMinutes(10));
+        var check = await ProcessRunner.RunAsync("sqlite3", [db, "SELECT count(*), count(DISTINCT prospect_id) FROM events"], TimeSpan.FromMinutes(10));
         Console.WriteLine($"store   : events, prospects with events = {check.Stdout.Trim().Replace('|', ' ')}");
-        var plan = await BenchEnv.RunAsync("sqlite3", [db, "EXPLAIN QUERY PLAN " + FetchSql(FetchBodyFactory.ReadIds(ids).Take(o.Ids), "x'", "'")], TimeSpan.FromMinutes(1));
+        var plan = await ProcessRunner.RunAsync("sqlite3", [db, "EXPLAIN QUERY PLAN " + FetchSql(FetchBodyFactory.ReadIds(ids).Take(o.Ids), "x'", "'")], TimeSpan.FromMinutes(1));
         Console.WriteLine($"plan    : {plan.Stdout.Trim().ReplaceLineEndings(" / ")}");
         report.Plans["sqlite"] = plan.Stdout.Trim();
 
@@ -200,14 +200,14 @@ internal static class FetchBenchmark
 
     private static async Task<bool> RunPostgresAsync(FetchOptions o, Pinning pin, string dotnet, string benchDll, string serverDll, string runDir, FetchReport report)
     {
-        string? bin = ThrowawayPostgres.FindBinaries();
+        string? bin = await ThrowawayPostgres.FindBinariesAsync();
         if (bin is null)
         {
             Console.Error.WriteLine("error: no PostgreSQL binaries (initdb, pg_ctl) found");
             return false;
         }
 
-        await using var pg = await ThrowawayPostgres.StartAsync(bin, pin.Taskset, "0", "bench");
+        await using var pg = await BenchPostgres.StartAsync(bin, pin.Taskset, "0", "bench");
         var settings = await pg.PsqlAsync("bench", "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('server_version','shared_buffers','work_mem','effective_cache_size','random_page_cost')");
         Console.WriteLine($"started : PostgreSQL port {pg.Port}, postmaster pid {pg.PostmasterPid()}, affinity {(pg.PostmasterPid() is { } pm ? ProcStats.AffinityList(pm) : "n/a")}");
         Console.WriteLine($"settings: {settings.Stdout.Trim()}");

@@ -53,7 +53,7 @@ internal static partial class IngestBenchmark
         string? pgBin = null;
         if (runPostgres)
         {
-            pgBin = ThrowawayPostgres.FindBinaries();
+            pgBin = await ThrowawayPostgres.FindBinariesAsync();
             if (pgBin is null)
             {
                 if (o.BackendExplicit)
@@ -150,13 +150,13 @@ internal static partial class IngestBenchmark
             string? sqlite3 = Pinning.Which("sqlite3");
             if (sqlite3 is not null && File.Exists(db))
             {
-                var pragmas = await BenchEnv.RunAsync(sqlite3, [db, "PRAGMA journal_mode; PRAGMA page_size; PRAGMA page_count;"], TimeSpan.FromMinutes(1));
+                var pragmas = await ProcessRunner.RunAsync(sqlite3, [db, "PRAGMA journal_mode; PRAGMA page_size; PRAGMA page_count;"], TimeSpan.FromMinutes(1));
                 string[] p = pragmas.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 sqliteSettings = p.Length >= 3
                     ? $"journal_mode={p[0]}, page_size={p[1]}, pages={p[2]}; the server's writer sets synchronous=NORMAL and cache_size=-65536 (64 MiB) (src/ProspectEvents.Storage/SqliteStore.cs)"
                     : null;
                 checks.Add(await CheckEventsAsync("sqlite", feed, feedDir,
-                    () => BenchEnv.RunAsync(sqlite3, ["-separator", "\t", db, "SELECT lower(hex(prospect_id)), event_name, observed_at, data FROM events"], TimeSpan.FromMinutes(5))));
+                    () => ProcessRunner.RunAsync(sqlite3, ["-separator", "\t", db, "SELECT lower(hex(prospect_id)), event_name, observed_at, data FROM events"], TimeSpan.FromMinutes(5))));
             }
             else
             {
@@ -177,7 +177,7 @@ internal static partial class IngestBenchmark
 
         if (runPostgres)
         {
-            var (pg, settings) = await ThrowawayPostgres.StartAnnouncedAsync(pgBin!, pin.Taskset, Database);
+            var (pg, settings) = await BenchPostgres.StartAnnouncedAsync(pgBin!, pin.Taskset, Database);
             setupFailed |= pg is null;
             if (pg is not null)
             {
@@ -588,7 +588,7 @@ internal static partial class IngestBenchmark
     /// Matches every stored event against planted.tsv: the same prospect, the same snapshot (by the event's
     /// observed_at date) and the same kind. Prints a few examples of each mismatch with the prospect's lines.
     /// </summary>
-    private static async Task<EventCheck> CheckEventsAsync(string backend, FeedManifest feed, string feedDir, Func<Task<ExecResult>> listEvents)
+    private static async Task<EventCheck> CheckEventsAsync(string backend, FeedManifest feed, string feedDir, Func<Task<ProcessResult>> listEvents)
     {
         long plantedCompany = feed.Files.Sum(f => (long)f.PlantedCompanyChanges);
         long plantedRole = feed.Files.Sum(f => (long)f.PlantedRoleChanges);
