@@ -138,7 +138,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
             TypedResults.Text(JsonSerializer.Serialize(receiver.SinkNamed(sink).Report(sink, arrivals == true), ReceiverJsonContext.Default.ReceiverReport), "application/json"));
         app.MapGet("/samples/{sink}", (string sink) =>
             TypedResults.Text(JsonSerializer.Serialize(receiver.SinkNamed(sink).Samples(), ReceiverJsonContext.Default.ListRequestSample), "application/json"));
-        app.Run(receiver.AnswerAsync);
+        // Every other path and method is a webhook request (the report routes above are more specific, so they win).
+        app.Map("{**path}", receiver.AnswerAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         receiver.BaseUri = new Uri(address.TrimEnd('/') + "/");
