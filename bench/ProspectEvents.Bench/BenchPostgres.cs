@@ -9,6 +9,27 @@ namespace ProspectEvents.Bench;
 /// </summary>
 internal static class BenchPostgres
 {
+    /// <summary>
+    /// The server binaries for a run that wants PostgreSQL rows. None found: an error (null, after printing it) when
+    /// the backend was asked for by name, else a warning and "" (the PostgreSQL rows are skipped).
+    /// </summary>
+    public static async Task<string?> FindBinariesAsync(bool askedByName, List<string> warnings)
+    {
+        if (await ThrowawayPostgres.FindBinariesAsync() is { } bin)
+        {
+            return bin;
+        }
+
+        if (askedByName)
+        {
+            Cli.Fail("--backend postgres needs the PostgreSQL server binaries (initdb, pg_ctl) in /usr/lib/postgresql/*/bin or on PATH");
+            return null;
+        }
+
+        warnings.Add("PostgreSQL server binaries not found: PostgreSQL rows skipped (install postgresql, or pass --backend sqlite)");
+        return "";
+    }
+
     /// <summary>Starts the server (pinned to <paramref name="cpuList"/> when <paramref name="taskset"/> is given) and creates <paramref name="database"/>.</summary>
     /// <param name="settings">Extra <c>name=value</c> server settings (for investigations, e.g. pg_stat_statements); none by default.</param>
     public static async Task<ThrowawayPostgres> StartAsync(string binDirectory, string? taskset, string cpuList, string database, IReadOnlyList<string>? settings = null)

@@ -36,59 +36,36 @@ internal static class DeliveryBenchmark
 
     public static async Task<int> RunAsync(DeliveryOptions o)
     {
-        var total = Stopwatch.StartNew();
-        string repo = BenchEnv.FindRepoRoot();
-        string dotnet = EnrollmentBenchmark.FindDotnet();
-        string benchDll = typeof(DeliveryBenchmark).Assembly.Location;
-        string resultsDir = Path.GetFullPath(o.ResultsDir ?? Path.Combine(repo, "bench", "results"));
-        Directory.CreateDirectory(resultsDir);
-        var started = DateTimeOffset.UtcNow;
-        string stamp = started.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        string runDir = Directory.CreateTempSubdirectory("prospectevents-delivery-bench-").FullName;
-        var warnings = new List<string>();
-
-        string machine = await BenchEnv.DescribeMachineAsync(dotnet, repo);
-        var pin = Pinning.Decide(o.NoPin);
-        bool runPostgres = o.Postgres;
-        string? pgBin = null;
-        if (runPostgres)
+        var bench = await BenchRun.StartAsync("deliveries", o.ResultsDir, o.NoPin);
+        var pin = bench.Pin;
+        string? pgBin = o.Postgres ? await BenchPostgres.FindBinariesAsync(askedByName: true, bench.Warnings) : "";
+        if (pgBin is null)
         {
-            pgBin = await ThrowawayPostgres.FindBinariesAsync();
-            if (pgBin is null)
-            {
-                return Cli.Fail("--backend postgres needs the PostgreSQL server binaries (initdb, pg_ctl) in /usr/lib/postgresql/*/bin or on PATH");
-            }
+            return 2;
         }
+
+        bool runPostgres = pgBin.Length > 0;
 
         string pinning = pin.Taskset is null
             ? pin.Description
             : $"server under test and the baseline client -> core 0 (`taskset -c 0`); webhook receiver, latency feeder{(runPostgres ? " and PostgreSQL" : "")} -> core 1 (`taskset -c 1`)";
         int latencyEvents = o.SkipLatency ? 0 : o.LatencyRate * (o.LatencyWarmupSeconds + o.LatencySeconds);
-        Console.WriteLine($"machine : {machine}");
-        Console.WriteLine($"pinning : {pinning}");
-        Console.WriteLine($"load    : throughput {o.Deliveries:N0} deliveries (after {o.WarmupDeliveries:N0} warm-up deliveries), Webhooks:Concurrency {o.Concurrency}; " +
+        bench.PrintHeader(pinning,
+            $"load    : throughput {o.Deliveries:N0} deliveries (after {o.WarmupDeliveries:N0} warm-up deliveries), Webhooks:Concurrency {o.Concurrency}; " +
             (o.SkipLatency ? "no latency phase" : $"latency {o.LatencyRate:N0} events/s for {o.LatencyWarmupSeconds}s (not counted) + {o.LatencySeconds}s, a batch every {o.IntervalMs} ms") +
             (o.SkipBaseline ? "; no baseline" : $"; baseline {o.BaselineRequests:N0} HttpClient POSTs of the same requests, {o.Concurrency} in flight"));
-        Console.WriteLine($"scratch : {runDir}");
         if (pin.Taskset is null)
         {
-            warnings.Add($"not pinned: {pin.Description}");
+            bench.Warnings.Add($"not pinned: {pin.Description}");
         }
 
-        string? serverDll = o.ServerDll is not null ? Path.GetFullPath(o.ServerDll) : await BenchEnv.BuildServerAsync(dotnet, repo, rebuild: !o.NoBuild, runDir);
-        if (serverDll is null || !File.Exists(serverDll))
+        if (await bench.ServerAsync(o.ServerDll, o.NoBuild) is not (var serverDll, var source))
         {
-            return Cli.Fail($"server not available (dll: {serverDll ?? "build failed"})");
+            return 2;
         }
 
-        string source = await BenchEnv.DescribeSourceAsync(repo);
-        Console.WriteLine($"server  : {serverDll}");
-        Console.WriteLine($"source  : {source}");
-        if (source.Contains("uncommitted", StringComparison.Ordinal))
-        {
-            warnings.Add("src/ had uncommitted changes when the server was built: " + source);
-        }
-
+        string dotnet = bench.Dotnet, benchDll = bench.BenchDll, runDir = bench.RunDir;
+        var warnings = bench.Warnings;
         Console.WriteLine();
 
         // The receiver lives for the whole run, on core 1: every phase (and the baseline) sends to it.
@@ -173,28 +150,21 @@ internal static class DeliveryBenchmark
         var targets = Targets(rows, baseline);
         bool valid = !setupFailed && rows.Count > 0 && rows.All(r => r.Error is null)
             && (baseline is null || (baseline.Phase.Complete && baseline.Client.Errors + baseline.Client.WarmupErrors == 0));
-        var report = new DeliveryReport
+        var report = bench.Stamped(new DeliveryReport
         {
-            StartedUtc = started,
-            Command = "dotnet run -c Release --project bench/ProspectEvents.Bench -- deliveries " + string.Join(' ', Environment.GetCommandLineArgs().Skip(2)),
-            Machine = machine,
-            Source = source,
-            Pinning = pinning,
             Options = o,
             Rows = rows,
             Baseline = baseline,
             Targets = targets,
             Warnings = warnings,
             Valid = valid,
-            TotalSeconds = Math.Round(total.Elapsed.TotalSeconds, 1),
-        };
-        PrintReport(report, latencyEvents);
-        string resultFile = Path.Combine(resultsDir, $"deliveries-{stamp}.json");
-        await File.WriteAllTextAsync(resultFile, JsonSerializer.Serialize(report, DeliveryJsonContext.Default.DeliveryReport));
-        Console.WriteLine($"results : {resultFile}");
+            TotalSeconds = bench.TotalSeconds,
+        }, source, pinning);
+        PrintReport(bench, report, latencyEvents);
+        await bench.WriteResultAsync("deliveries", report, DeliveryJsonContext.Default.DeliveryReport);
         return Finish(setupFailed ? 2 : valid ? 0 : 1);
 
-        int Finish(int code) => BenchEnv.FinishRun(code, o.KeepDb, runDir, total);
+        int Finish(int code) => bench.Finish(code, o.KeepDb);
     }
 
     private static async Task<DeliveryBackendRow> RunBackendAsync(
@@ -833,7 +803,7 @@ internal static class DeliveryBenchmark
         return targets;
     }
 
-    private static void PrintReport(DeliveryReport r, int latencyEvents)
+    private static void PrintReport(BenchRun bench, DeliveryReport r, int latencyEvents)
     {
         var o = r.Options;
         Console.WriteLine($"== Webhook delivery to a local receiver ({o.Concurrency} in flight) ==");
@@ -933,35 +903,12 @@ internal static class DeliveryBenchmark
             Console.WriteLine("latency: not measured");
         }
 
-        Console.WriteLine();
-        Console.WriteLine("targets (docs/benchmarks.md, Targets):");
-        foreach (var t in r.Targets)
-        {
-            Console.WriteLine($"  [{(t.Pass is null ? "n/a " : t.Pass.Value ? "PASS" : "FAIL")}] {t.Name} {t.Target}: {t.Measured}");
-        }
-
-        foreach (string w in r.Warnings)
-        {
-            Console.WriteLine($"WARNING: {w}");
-        }
-
-        if (!r.Valid)
-        {
-            Console.WriteLine();
-            Console.WriteLine(new string('!', 78));
-            Console.WriteLine("!!! INVALID BENCHMARK: a delivery or event was lost, sent twice, failed, or a step failed (see ERROR lines above).");
-            foreach (var row in r.Rows.Where(x => x.Error is not null))
-            {
-                Console.WriteLine($"!!! {row.Backend}: {row.Error}");
-            }
-
-            if (r.Baseline is { } bb && bb.Client.Errors + bb.Client.WarmupErrors > 0)
-            {
-                Console.WriteLine($"!!! baseline: {bb.Client.Errors} errors (+{bb.Client.WarmupErrors} in warm-up): {string.Join("; ", bb.Client.ErrorSamples)}");
-            }
-
-            Console.WriteLine(new string('!', 78));
-        }
+        bench.PrintVerdict("targets (docs/benchmarks.md, Targets):", r.Targets, r.Valid,
+            "INVALID BENCHMARK: a delivery or event was lost, sent twice, failed, or a step failed (see ERROR lines above).",
+            [.. r.Rows.Where(x => x.Error is not null).Select(row => $"{row.Backend}: {row.Error}"),
+             .. r.Baseline is { } bb && bb.Client.Errors + bb.Client.WarmupErrors > 0
+                ? [$"baseline: {bb.Client.Errors} errors (+{bb.Client.WarmupErrors} in warm-up): {string.Join("; ", bb.Client.ErrorSamples)}"]
+                : Array.Empty<string>()]);
     }
 
     /// <summary>The partner API as the setup uses it: JSON in and out, any non-2xx is a setup failure.</summary>

@@ -21,21 +21,11 @@ internal static class EnrollmentBenchmark
 
     public static async Task<int> RunAsync(EnrollmentOptions o)
     {
-        string repo = BenchEnv.FindRepoRoot();
-        string dotnet = FindDotnet();
-        string benchDll = typeof(EnrollmentBenchmark).Assembly.Location;
-        string resultsDir = Path.GetFullPath(o.ResultsDir ?? Path.Combine(repo, "bench", "results"));
-        Directory.CreateDirectory(resultsDir);
-        var started = DateTimeOffset.UtcNow;
-        string stamp = started.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        string runDir = Directory.CreateTempSubdirectory("prospectevents-bench-").FullName;
-
-        string machine = await BenchEnv.DescribeMachineAsync(dotnet, repo);
-        var pin = Pinning.Decide(o.NoPin);
-        Console.WriteLine($"machine : {machine}");
-        Console.WriteLine($"pinning : {pin.Description}");
-        Console.WriteLine($"load    : {o.Connections} connections, {o.Ids} prospect ids/request, warm-up {o.WarmupSeconds}s (not counted) + {o.Seconds}s window per server");
-        Console.WriteLine($"scratch : {runDir}");
+        var bench = await BenchRun.StartAsync("enrollments", o.ResultsDir, o.NoPin);
+        var pin = bench.Pin;
+        string dotnet = bench.Dotnet, benchDll = bench.BenchDll, runDir = bench.RunDir;
+        bench.PrintHeader(pin.Description,
+            $"load    : {o.Connections} connections, {o.Ids} prospect ids/request, warm-up {o.WarmupSeconds}s (not counted) + {o.Seconds}s window per server");
         Console.WriteLine();
 
         // 1. Build the real server first (unpinned, so the build gets both cores) and fail fast.
@@ -43,15 +33,12 @@ internal static class EnrollmentBenchmark
         string? source = null;
         if (!o.BaselineOnly)
         {
-            serverDll = o.ServerDll is not null ? Path.GetFullPath(o.ServerDll) : await BenchEnv.BuildServerAsync(dotnet, repo, rebuild: !o.NoBuild, runDir);
-            if (serverDll is null || !File.Exists(serverDll))
+            if (await bench.ServerAsync(o.ServerDll, o.NoBuild, "; use --baseline-only to measure just the baseline") is not (var dll, var built))
             {
-                return Cli.Fail($"real server not available (dll: {serverDll ?? "build failed"}); use --baseline-only to measure just the baseline");
+                return 2;
             }
 
-            Console.WriteLine($"server  : {serverDll}");
-            source = await BenchEnv.DescribeSourceAsync(repo);
-            Console.WriteLine($"source  : {source}");
+            (serverDll, source) = (dll, built);
         }
 
         var rows = new List<RunRow>();
@@ -98,35 +85,18 @@ internal static class EnrollmentBenchmark
             ? real.Load.RequestsPerSecond / baseline.Load.RequestsPerSecond
             : null;
         bool hadErrors = rows.Any(r => r.Load.Errors + r.Load.WarmupErrors > 0);
-        var report = new BenchReport
+        var report = bench.Stamped(new BenchReport
         {
-            StartedUtc = started,
-            Command = "dotnet run -c Release --project bench/ProspectEvents.Bench -- enrollments " + string.Join(' ', Environment.GetCommandLineArgs().Skip(2)),
-            Machine = machine,
-            Source = source,
-            Pinning = pin.Description,
             Rows = rows,
             Ratio = ratio,
             RatioPass = ratio is null ? null : ratio >= TargetRatio,
             P99Pass = real is null ? null : real.Load.Latency.P99Ms <= TargetP99Ms,
             HadErrors = hadErrors,
-        };
+        }, source, pin.Description);
         PrintReport(report, o);
 
-        string resultFile = Path.Combine(resultsDir, $"enrollments-{stamp}.json");
-        await File.WriteAllTextAsync(resultFile, JsonSerializer.Serialize(report, ReportJsonContext.Default.BenchReport));
-        Console.WriteLine($"results : {resultFile}");
-
-        if (!setupFailed && !hadErrors)
-        {
-            BenchEnv.TryDelete(runDir);
-        }
-        else
-        {
-            Console.WriteLine($"logs    : kept in {runDir}");
-        }
-
-        return setupFailed ? 2 : hadErrors ? 1 : 0;
+        await bench.WriteResultAsync("enrollments", report, ReportJsonContext.Default.BenchReport);
+        return bench.Finish(setupFailed ? 2 : hadErrors ? 1 : 0, keep: false);
     }
 
     private static async Task<RunRow?> RunEchoAsync(EnrollmentOptions o, Pinning pin, string dotnet, string benchDll, string runDir)
@@ -141,10 +111,8 @@ internal static class EnrollmentBenchmark
         var baseUrl = started.Value.BaseUrl;
 
         // Smoke: the echo must round-trip the body byte for byte (same JSON shape and naming).
-        var bodies = new BodyFactory(9999, o.Ids);
-        int len = bodies.Build(0);
-        var (status, text) = await PostOnceAsync(new Uri(baseUrl, "/echo"), bodies.Buffer.AsMemory(0, len), apiKey: null);
-        string sent = Encoding.UTF8.GetString(bodies.Buffer, 0, len);
+        var (status, text, sent) = await SmokeAsync(new Uri(baseUrl, "/echo"), o.Ids, apiKey: null);
+        int len = sent.Length;
         if (status != 200)
         {
             Console.Error.WriteLine($"error: echo smoke POST returned {status}: {text}");
@@ -203,10 +171,8 @@ internal static class EnrollmentBenchmark
         using var server = started.Value.Server;
         var baseUrl = started.Value.BaseUrl;
 
-        var bodies = new BodyFactory(9999, o.Ids);
-        int len = bodies.Build(0);
         var url = new Uri(baseUrl, EnrollmentPath);
-        var (status, text) = await PostOnceAsync(url, bodies.Buffer.AsMemory(0, len), apiKey);
+        var (status, text, _) = await SmokeAsync(url, o.Ids, apiKey);
         if (status is < 200 or > 299)
         {
             Console.Error.WriteLine($"error: smoke POST {EnrollmentPath} returned {status}: {text}");
@@ -254,47 +220,18 @@ internal static class EnrollmentBenchmark
         return (server, baseUrl);
     }
 
-    private static async Task<RunRow?> RunLoadAsync(
-        string name, EnrollmentOptions o, Pinning pin, string dotnet, string benchDll, ChildProcess server, Uri url, string kind, string? apiKey, string runDir)
+    /// <summary>One request with the load's first body before the load, so a server that answers wrongly fails the run at once.</summary>
+    private static async Task<(int Status, string Text, string Sent)> SmokeAsync(Uri url, int ids, string? apiKey)
     {
-        List<string> args =
-        [
-            .. pin.LoadGenPrefix, benchDll, "loadgen",
-            "--url", url.ToString(), "--kind", kind,
-            "--seconds", o.Seconds.ToString(CultureInfo.InvariantCulture),
-            "--warmup", o.WarmupSeconds.ToString(CultureInfo.InvariantCulture),
-            "--connections", o.Connections.ToString(CultureInfo.InvariantCulture),
-            "--ids", o.Ids.ToString(CultureInfo.InvariantCulture),
-            "--server-pid", server.Pid.ToString(CultureInfo.InvariantCulture),
-        ];
-        if (apiKey is not null)
-        {
-            args.AddRange(["--api-key", apiKey]);
-        }
-
-        var load = await LoadGeneratorChild.RunAsync(pin, dotnet, args, Path.Combine(runDir, $"loadgen-{name}.log"), TimeSpan.FromSeconds(o.WarmupSeconds + o.Seconds + 120));
-        if (load is null) return null;
-        if (server.HasExited)
-        {
-            Console.Error.WriteLine($"WARNING: server under test exited during the run (code {server.Process.ExitCode}):{Environment.NewLine}{server.Tail()}");
-        }
-
-        long rss = ProcStats.PeakRssKb(server.Pid);
-        if (load.PerSecondRequests.Length > 0)
-        {
-            Console.WriteLine($"per-sec : {string.Join(' ', load.PerSecondRequests)}");
-        }
-
-        Console.WriteLine(
-            $"result  : {load.RequestsPerSecond:F0} req/s, p50 {load.Latency.P50Ms:F2} ms, p99 {load.Latency.P99Ms:F2} ms, errors {load.Errors} (+{load.WarmupErrors} in warm-up)");
-        return new RunRow
-        {
-            Name = name,
-            Load = load,
-            ServerAffinity = ProcStats.AffinityList(server.Pid),
-            ServerPeakRssKb = rss,
-        };
+        var bodies = new BodyFactory(9999, ids);
+        int len = bodies.Build(0);
+        var (status, text) = await PostOnceAsync(url, bodies.Buffer.AsMemory(0, len), apiKey);
+        return (status, text, Encoding.UTF8.GetString(bodies.Buffer, 0, len));
     }
+
+    private static Task<RunRow?> RunLoadAsync(
+        string name, EnrollmentOptions o, Pinning pin, string dotnet, string benchDll, ChildProcess server, Uri url, string kind, string? apiKey, string runDir) =>
+        LoadGeneratorChild.MeasureAsync(name, new LoadPlan(o.Seconds, o.WarmupSeconds, o.Connections, o.Ids), pin, dotnet, benchDll, server, url, kind, apiKey, runDir);
 
     private static void PrintReport(BenchReport r, EnrollmentOptions o)
     {

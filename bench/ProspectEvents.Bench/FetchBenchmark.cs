@@ -23,46 +23,27 @@ internal static class FetchBenchmark
 
     public static async Task<int> RunAsync(FetchOptions o)
     {
-        var total = Stopwatch.StartNew();
-        string repo = BenchEnv.FindRepoRoot();
-        string dotnet = EnrollmentBenchmark.FindDotnet();
-        string benchDll = typeof(FetchBenchmark).Assembly.Location;
-        string resultsDir = Path.GetFullPath(o.ResultsDir ?? Path.Combine(repo, "bench", "results"));
-        Directory.CreateDirectory(resultsDir);
-        var started = DateTimeOffset.UtcNow;
-        string stamp = started.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        string runDir = Directory.CreateTempSubdirectory("prospectevents-fetch-bench-").FullName;
-
-        string machine = await BenchEnv.DescribeMachineAsync(dotnet, repo);
-        var pin = Pinning.Decide(o.NoPin);
-        Console.WriteLine($"machine : {machine}");
-        Console.WriteLine($"pinning : {pin.Description}; PostgreSQL (when run) -> core 0 beside the server: the serving side gets one core on both backends");
-        Console.WriteLine($"load    : {o.Connections} connections, {o.Ids} prospect ids/request ({o.Ids - (o.Ids / 10)} with events), all three types, windows {string.Join(", ", o.Windows).ToLowerInvariant()}, warm-up {o.WarmupSeconds}s (not counted) + {o.Seconds}s window per row");
-        Console.WriteLine($"store   : {o.Events:N0} events over {Prospects(o.Events):N0} prospects, the year before {FetchBodyFactory.Anchor:yyyy-MM-dd}");
-        Console.WriteLine($"scratch : {runDir}");
+        var bench = await BenchRun.StartAsync("fetch", o.ResultsDir, o.NoPin);
+        var pin = bench.Pin;
+        string repo = bench.Repo, dotnet = bench.Dotnet, benchDll = bench.BenchDll, runDir = bench.RunDir;
+        bench.PrintHeader(
+            $"{pin.Description}; PostgreSQL (when run) -> core 0 beside the server: the serving side gets one core on both backends",
+            $"load    : {o.Connections} connections, {o.Ids} prospect ids/request ({o.Ids - (o.Ids / 10)} with events), all three types, windows {string.Join(", ", o.Windows).ToLowerInvariant()}, warm-up {o.WarmupSeconds}s (not counted) + {o.Seconds}s window per row",
+            $"store   : {o.Events:N0} events over {Prospects(o.Events):N0} prospects, the year before {FetchBodyFactory.Anchor:yyyy-MM-dd}");
         Console.WriteLine();
 
-        string? serverDll = o.ServerDll is not null ? Path.GetFullPath(o.ServerDll) : await BenchEnv.BuildServerAsync(dotnet, repo, rebuild: !o.NoBuild, runDir);
-        if (serverDll is null || !File.Exists(serverDll))
+        if (await bench.ServerAsync(o.ServerDll, o.NoBuild) is not (var serverDll, var source))
         {
-            return Cli.Fail($"real server not available (dll: {serverDll ?? "build failed"})");
+            return 2;
         }
 
-        string source = await BenchEnv.DescribeSourceAsync(repo);
-        Console.WriteLine($"server  : {serverDll}");
-        Console.WriteLine($"source  : {source}");
         Console.WriteLine();
 
-        var report = new FetchReport
+        var report = bench.Stamped(new FetchReport
         {
-            StartedUtc = started,
-            Command = "dotnet run -c Release --project bench/ProspectEvents.Bench -- fetch " + string.Join(' ', Environment.GetCommandLineArgs().Skip(2)),
-            Machine = machine,
-            Source = source,
-            Pinning = pin.Description,
             Events = o.Events,
             Prospects = Prospects(o.Events),
-        };
+        }, source, pin.Description);
         bool setupFailed = false;
 
         if (!o.SkipBaseline)
@@ -94,10 +75,8 @@ internal static class FetchBenchmark
 
         report.HadErrors = (report.Baseline is { } b && b.Load.Errors + b.Load.WarmupErrors > 0) || report.Rows.Any(r => r.Row.Load.Errors + r.Row.Load.WarmupErrors > 0);
         PrintReport(report, o);
-        string resultFile = Path.Combine(resultsDir, $"fetch-{o.EventsLabel}-{stamp}.json");
-        await File.WriteAllTextAsync(resultFile, JsonSerializer.Serialize(report, FetchJsonContext.Default.FetchReport));
-        Console.WriteLine($"results : {resultFile}");
-        return BenchEnv.FinishRun(setupFailed ? 2 : report.HadErrors ? 1 : 0, keep: false, runDir, total);
+        await bench.WriteResultAsync($"fetch-{o.EventsLabel}", report, FetchJsonContext.Default.FetchReport);
+        return bench.Finish(setupFailed ? 2 : report.HadErrors ? 1 : 0, keep: false);
     }
 
     private static int Prospects(int events) => Math.Max(1, events / EventsPerProspect);
@@ -326,36 +305,10 @@ internal static class FetchBenchmark
         return key;
     }
 
-    private static async Task<RunRow?> RunLoadAsync(
-        string name, FetchOptions o, Pinning pin, string dotnet, string benchDll, ChildProcess server, Uri url, string kind, string? apiKey, string? ids, FetchWindow window, string runDir)
-    {
-        List<string> args =
-        [
-            .. pin.LoadGenPrefix, benchDll, "loadgen",
-            "--url", url.ToString(), "--kind", kind,
-            "--seconds", o.Seconds.ToString(CultureInfo.InvariantCulture),
-            "--warmup", o.WarmupSeconds.ToString(CultureInfo.InvariantCulture),
-            "--connections", o.Connections.ToString(CultureInfo.InvariantCulture),
-            "--ids", o.Ids.ToString(CultureInfo.InvariantCulture),
-            "--server-pid", server.Pid.ToString(CultureInfo.InvariantCulture),
-            "--window", window.ToString().ToLowerInvariant(),
-        ];
-        if (apiKey is not null)
-        {
-            args.AddRange(["--api-key", apiKey]);
-        }
-
-        if (ids is not null)
-        {
-            args.AddRange(["--ids-file", ids]);
-        }
-
-        var load = await LoadGeneratorChild.RunAsync(pin, dotnet, args, Path.Combine(runDir, $"loadgen-{name}.log"), TimeSpan.FromSeconds(o.WarmupSeconds + o.Seconds + 120));
-        if (load is null) return null;
-        Console.WriteLine($"per-sec : {string.Join(' ', load.PerSecondRequests)}");
-        Console.WriteLine($"result  : {load.RequestsPerSecond:F0} req/s, p50 {load.Latency.P50Ms:F2} ms, p99 {load.Latency.P99Ms:F2} ms, errors {load.Errors} (+{load.WarmupErrors} in warm-up)");
-        return new RunRow { Name = name, Load = load, ServerAffinity = ProcStats.AffinityList(server.Pid), ServerPeakRssKb = ProcStats.PeakRssKb(server.Pid) };
-    }
+    private static Task<RunRow?> RunLoadAsync(
+        string name, FetchOptions o, Pinning pin, string dotnet, string benchDll, ChildProcess server, Uri url, string kind, string? apiKey, string? ids, FetchWindow window, string runDir) =>
+        LoadGeneratorChild.MeasureAsync(name, new LoadPlan(o.Seconds, o.WarmupSeconds, o.Connections, o.Ids), pin, dotnet, benchDll, server, url, kind, apiKey, runDir,
+            ["--window", window.ToString().ToLowerInvariant(), .. ids is null ? Array.Empty<string>() : ["--ids-file", ids]]);
 
     /// <summary>The store's fetch statement with literal ids (for EXPLAIN), prefix/suffix around each id's hex.</summary>
     private static string FetchSql(IEnumerable<string> ids, string prefix, string suffix) =>
@@ -510,13 +463,8 @@ internal sealed record FetchRow
     public double? Ratio { get; init; }
 }
 
-internal sealed record FetchReport
+internal sealed record FetchReport : RunReport
 {
-    public required DateTimeOffset StartedUtc { get; init; }
-    public required string Command { get; init; }
-    public required string Machine { get; init; }
-    public string? Source { get; init; }
-    public required string Pinning { get; init; }
     public required int Events { get; init; }
     public required int Prospects { get; init; }
     public RunRow? Baseline { get; set; }

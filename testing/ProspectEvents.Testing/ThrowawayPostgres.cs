@@ -9,28 +9,18 @@ namespace ProspectEvents.Testing;
 /// As root, initdb and pg_ctl run as the <c>postgres</c> user, since they refuse root. A detached watchdog stops the
 /// server and deletes the directory if this process dies without disposing it.
 /// </summary>
-public sealed class ThrowawayPostgres : IAsyncDisposable
+/// <param name="binDirectory">Where initdb, pg_ctl and psql live.</param>
+/// <param name="root">Temp directory holding the data directory, the log and the Unix socket.</param>
+/// <param name="asPostgresUser">True when we are root and run the server's programs as the postgres user.</param>
+public sealed class ThrowawayPostgres(string binDirectory, string root, int port, bool asPostgresUser) : IAsyncDisposable
 {
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(2);
 
-    private ThrowawayPostgres(string binDirectory, string root, int port, bool asPostgresUser)
-    {
-        BinDirectory = binDirectory;
-        Root = root;
-        Port = port;
-        AsPostgresUser = asPostgresUser;
-    }
+    public string BinDirectory => binDirectory;
 
-    /// <summary>Where initdb, pg_ctl and psql live.</summary>
-    public string BinDirectory { get; }
+    public string Root => root;
 
-    /// <summary>Temp directory holding the data directory, the log and the Unix socket.</summary>
-    public string Root { get; }
-
-    public int Port { get; }
-
-    /// <summary>True when we are root and run the server's programs as the postgres user.</summary>
-    public bool AsPostgresUser { get; }
+    public int Port => port;
 
     public string DataDirectory => Path.Combine(Root, "data");
 
@@ -196,7 +186,7 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
     }
 
     private string[] AsServerUser(string program, IReadOnlyList<string> arguments) =>
-        AsPostgresUser
+        asPostgresUser
             ? ["runuser", "-u", "postgres", "--", Path.Combine(BinDirectory, program), .. arguments]
             : [Path.Combine(BinDirectory, program), .. arguments];
 
