@@ -24,6 +24,22 @@ internal static class BenchEnv
         throw new CliException("cannot find the repository root (ProspectEvents.slnx) from the current directory");
     }
 
+    /// <summary>The dotnet host that runs this process (or the SDK's), to start the children with.</summary>
+    public static string FindDotnet()
+    {
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(host) && File.Exists(host))
+        {
+            return host;
+        }
+
+        if (Environment.ProcessPath is { } p && string.Equals(Path.GetFileNameWithoutExtension(p), "dotnet", StringComparison.Ordinal))
+        {
+            return p;
+        }
+
+        return Pinning.Which("dotnet") ?? "dotnet";
+    }
     public static async Task<string> DescribeMachineAsync(string dotnet, string? workingDirectory = null)
     {
         string cpu = "unknown CPU";

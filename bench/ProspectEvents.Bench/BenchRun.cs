@@ -33,7 +33,7 @@ internal sealed record BenchRun(string Verb, string Repo, string Dotnet, string 
     public static async Task<BenchRun> StartAsync(string verb, string? resultsDir, bool noPin)
     {
         string repo = BenchEnv.FindRepoRoot();
-        string dotnet = EnrollmentBenchmark.FindDotnet();
+        string dotnet = BenchEnv.FindDotnet();
         string results = Path.GetFullPath(resultsDir ?? Path.Combine(repo, "bench", "results"));
         Directory.CreateDirectory(results);
         string runDir = Directory.CreateTempSubdirectory($"prospectevents-{verb}-bench-").FullName;

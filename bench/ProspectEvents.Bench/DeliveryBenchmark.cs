@@ -75,9 +75,9 @@ internal static class DeliveryBenchmark
             [.. pin.LoadGenPrefix, benchDll, "webhook-receiver", "--urls", receiverUrl.ToString().TrimEnd('/')],
             Path.Combine(runDir, "receiver.log"),
             runDir,
-            EnrollmentBenchmark.ServerEnvironment(extra: null));
+            ServerChild.Environment(extra: null));
         Console.WriteLine($"receiver: pid {receiver.Pid}: {receiver.Display}");
-        if (!await EnrollmentBenchmark.WaitReadyAsync(receiver, new Uri(receiverUrl, "/readyz")))
+        if (!await ServerChild.WaitReadyAsync(receiver, new Uri(receiverUrl, "/readyz")))
         {
             return Finish(2);
         }
@@ -175,7 +175,7 @@ internal static class DeliveryBenchmark
         var row = new DeliveryBackendRow { Backend = backend, Settings = settings };
         string workDir = Path.Combine(r.RunDir, backend + "-work");
         Directory.CreateDirectory(workDir);
-        var env = EnrollmentBenchmark.ServerEnvironment(new Dictionary<string, string?>(StringComparer.Ordinal)
+        var env = ServerChild.Environment(new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["Storage__Provider"] = backend,
             ["Storage__ConnectionString"] = connectionString,
@@ -192,7 +192,7 @@ internal static class DeliveryBenchmark
             // The measured partner's key is an admin key: it also feeds observations and reads the stats.
             var a = await CreatePartnerAsync(r, env, workDir, "bench-deliveries", "admin");
             var w = await CreatePartnerAsync(r, env, workDir, "bench-warmup", "partner");
-            var started = await EnrollmentBenchmark.StartServerAsync(r.Pin, r.Dotnet, [r.ServerDll, "serve"], Path.Combine(r.RunDir, $"server-{backend}.log"), workDir, env)
+            var started = await ServerChild.StartAsync(r.Pin, r.Dotnet, [r.ServerDll, "serve"], Path.Combine(r.RunDir, $"server-{backend}.log"), workDir, env)
                 ?? throw new SetupException("the server did not start");
             server = started.Server;
             using var api = new Api(started.BaseUrl);
@@ -305,22 +305,10 @@ internal static class DeliveryBenchmark
         }
     }
 
-    /// <summary>`partners create NAME --scope SCOPE` with the server's environment (creates and migrates the database).</summary>
-    private static async Task<Partner> CreatePartnerAsync(Run r, Dictionary<string, string?> env, string workDir, string name, string scope)
-    {
-        var stdout = new StringBuilder();
-        using var create = ChildProcess.Start(r.Dotnet, [r.ServerDll, "partners", "create", name, "--scope", scope], Path.Combine(r.RunDir, $"partners-create-{name}.log"), workDir, env,
-            onStdoutLine: l => stdout.AppendLine(l));
-        int? code = await create.WaitAsync(TimeSpan.FromSeconds(120));
-        string? line = stdout.ToString().Split('\n').LastOrDefault(l => l.TrimStart().StartsWith("{\"partner_id\"", StringComparison.Ordinal));
-        if (code != 0 || line is null)
-        {
-            throw new SetupException($"`partners create {name}` exited with {code?.ToString(CultureInfo.InvariantCulture) ?? "timeout"}: {create.Tail()}");
-        }
-
-        using var json = JsonDocument.Parse(line);
-        return new Partner(json.RootElement.GetProperty("partner_id").GetString()!, json.RootElement.GetProperty("api_key").GetString()!);
-    }
+    private static async Task<Partner> CreatePartnerAsync(Run r, Dictionary<string, string?> env, string workDir, string name, string scope) =>
+        await ServerChild.CreatePartnerAsync(r.Dotnet, r.ServerDll, env, workDir, Path.Combine(r.RunDir, $"partners-create-{name}.log"), name, scope) is { PartnerId: { } id, ApiKey: { } key }
+            ? new Partner(id, key)
+            : throw new SetupException($"`partners create {name}` printed no partner (see the error above)");
 
     // Deterministic ids: a set name ("t" throughput, "l" latency, "w" warm-up) and an index.
     private static string ProspectId(string set, int i) => Hex($"delivery-bench/prospect/{set}/{i}", 20);
@@ -544,7 +532,7 @@ internal static class DeliveryBenchmark
             PerSecondArrivals = perSecond,
             WindowSeconds = Math.Round(t1 - t0, 3),
             CpuSeconds = cpu0 is null ? [] : cpu1.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value - cpu0[kv.Key], 2), StringComparer.Ordinal),
-            CoreBusyPercent = core0 is null ? [] : CoreBusy(core0, core1),
+            CoreBusyPercent = core0 is null ? [] : ProcStats.CorePercent(core0, core1).Busy,
             Complete = report.Count >= expected,
         };
     }
@@ -560,13 +548,6 @@ internal static class DeliveryBenchmark
         using var receiver = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = r.Receiver, Timeout = TimeSpan.FromSeconds(30) };
         await File.WriteAllTextAsync(path, await receiver.GetStringAsync($"/samples/{sink}"));
     }
-
-    private static double[] CoreBusy((long Busy, long Steal, long Total)[] before, (long Busy, long Steal, long Total)[] after) =>
-        [.. Enumerable.Range(0, Math.Min(before.Length, after.Length)).Select(i =>
-        {
-            long total = after[i].Total - before[i].Total;
-            return total > 0 ? Math.Round(100.0 * (after[i].Busy - before[i].Busy) / total, 1) : double.NaN;
-        })];
 
     private static async Task<LatencyPhase> MeasureLatencyAsync(
         Run r, ChildProcess server, Api api, Partner a, string backend, int count, Func<string, Task<ProcessResult>> query, string prospectHexSql,
@@ -697,7 +678,7 @@ internal static class DeliveryBenchmark
             FeedErrorSamples = [.. feed.Batches.Where(b => b.Error is not null).Select(b => $"batch {b.Index}: {b.Error}").Take(5)],
             WindowSeconds = Math.Round(feedSeconds, 1),
             CpuSeconds = cpu1.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value - cpu0[kv.Key], 2), StringComparer.Ordinal),
-            CoreBusyPercent = CoreBusy(core0, core1),
+            CoreBusyPercent = ProcStats.CorePercent(core0, core1).Busy,
             Complete = report.Count >= count && detected.Count == count,
         };
         var lat = phase.FromDetection;

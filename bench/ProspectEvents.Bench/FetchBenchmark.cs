@@ -83,7 +83,7 @@ internal static class FetchBenchmark
 
     private static async Task<RunRow?> RunBaselineAsync(FetchOptions o, Pinning pin, string dotnet, string benchDll, string runDir)
     {
-        var started = await EnrollmentBenchmark.StartServerAsync(pin, dotnet, [benchDll, "echo-server"], Path.Combine(runDir, "echo-server.log"), runDir, EnrollmentBenchmark.ServerEnvironment(extra: null));
+        var started = await ServerChild.StartAsync(pin, dotnet, [benchDll, "echo-server"], Path.Combine(runDir, "echo-server.log"), runDir, ServerChild.Environment(extra: null));
         if (started is null)
         {
             return null;
@@ -115,7 +115,7 @@ internal static class FetchBenchmark
         string ids = Path.Combine(cacheDir, $"sqlite-{o.Events}.ids");
         string workDir = Path.Combine(runDir, "sqlite");
         Directory.CreateDirectory(workDir);
-        var env = EnrollmentBenchmark.ServerEnvironment(new Dictionary<string, string?>(StringComparer.Ordinal)
+        var env = ServerChild.Environment(new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["Storage__Provider"] = "sqlite",
             ["Storage__ConnectionString"] = $"Data Source={db}",
@@ -192,7 +192,7 @@ internal static class FetchBenchmark
         Console.WriteLine($"settings: {settings.Stdout.Trim()}");
         string workDir = Path.Combine(runDir, "postgres");
         Directory.CreateDirectory(workDir);
-        var env = EnrollmentBenchmark.ServerEnvironment(new Dictionary<string, string?>(StringComparer.Ordinal)
+        var env = ServerChild.Environment(new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["Storage__Provider"] = "postgres",
             ["Storage__ConnectionString"] = pg.ConnectionString("bench"),
@@ -233,7 +233,7 @@ internal static class FetchBenchmark
         string backend, FetchOptions o, Pinning pin, string dotnet, string benchDll, string serverDll, Dictionary<string, string?> env, string workDir, string apiKey, string ids, string runDir, FetchReport report,
         string? ingestDuring = null)
     {
-        var started = await EnrollmentBenchmark.StartServerAsync(pin, dotnet, [serverDll, "serve"], Path.Combine(runDir, $"{backend}-server.log"), workDir, env);
+        var started = await ServerChild.StartAsync(pin, dotnet, [serverDll, "serve"], Path.Combine(runDir, $"{backend}-server.log"), workDir, env);
         if (started is null)
         {
             return false;
@@ -250,7 +250,7 @@ internal static class FetchBenchmark
             for (int i = 0; i < Samples; i++)
             {
                 int len = bodies.Build(i);
-                var (status, text) = await EnrollmentBenchmark.PostOnceAsync(url, bodies.Buffer.AsMemory(0, len), apiKey);
+                var (status, text) = await ServerChild.PostOnceAsync(url, bodies.Buffer.AsMemory(0, len), apiKey);
                 if (status != 200)
                 {
                     Console.Error.WriteLine($"error: smoke POST {EventsPath} returned {status}: {BenchEnv.Shorten(text, 400)}");
@@ -290,20 +290,8 @@ internal static class FetchBenchmark
         return true;
     }
 
-    private static async Task<string?> CreatePartnerAsync(string dotnet, string serverDll, Dictionary<string, string?> env, string workDir, string runDir, string name, string? scope = null)
-    {
-        var stdout = new StringBuilder();
-        string[] scoped = scope is null ? [] : ["--scope", scope];
-        using var create = ChildProcess.Start(dotnet, [serverDll, "partners", "create", "bench", .. scoped], Path.Combine(runDir, $"{name}.log"), workDir, env, onStdoutLine: l => stdout.AppendLine(l));
-        int? code = await create.WaitAsync(TimeSpan.FromMinutes(5));
-        string? key = code == 0 ? EnrollmentBenchmark.ParseApiKey(stdout.ToString()) : null;
-        if (key is null)
-        {
-            Console.Error.WriteLine($"error: `partners create bench` exited with {code?.ToString(CultureInfo.InvariantCulture) ?? "timeout"} and no key:{Environment.NewLine}{create.Tail()}");
-        }
-
-        return key;
-    }
+    private static async Task<string?> CreatePartnerAsync(string dotnet, string serverDll, Dictionary<string, string?> env, string workDir, string runDir, string name, string? scope = null) =>
+        (await ServerChild.CreatePartnerAsync(dotnet, serverDll, env, workDir, Path.Combine(runDir, $"{name}.log"), "bench", scope))?.ApiKey;
 
     private static Task<RunRow?> RunLoadAsync(
         string name, FetchOptions o, Pinning pin, string dotnet, string benchDll, ChildProcess server, Uri url, string kind, string? apiKey, string? ids, FetchWindow window, string runDir) =>

@@ -415,7 +415,7 @@ internal static partial class IngestBenchmark
         int? code = await wait;
         double wall = sw.Elapsed.TotalSeconds;
         var after = ProcStats.CoreTicks();
-        var (busy, steal) = CorePercent(before, after);
+        var (busy, steal) = ProcStats.CorePercent(before, after);
         var time = ctx.TimeBin is not null && File.Exists(timeFile) ? ParseTime(File.ReadAllLines(timeFile)) : null;
         var measure = new ProcessMeasure
         {
@@ -483,21 +483,6 @@ internal static partial class IngestBenchmark
         {
             return null;
         }
-    }
-
-    private static (double[] Busy, double[] Steal) CorePercent((long Busy, long Steal, long Total)[] before, (long Busy, long Steal, long Total)[] after)
-    {
-        int n = Math.Min(before.Length, after.Length);
-        var busy = new double[n];
-        var steal = new double[n];
-        for (int i = 0; i < n; i++)
-        {
-            long total = after[i].Total - before[i].Total;
-            busy[i] = total > 0 ? Math.Round(100.0 * (after[i].Busy - before[i].Busy) / total, 1) : double.NaN;
-            steal[i] = total > 0 ? Math.Round(100.0 * (after[i].Steal - before[i].Steal) / total, 1) : double.NaN;
-        }
-
-        return (busy, steal);
     }
 
     [GeneratedRegex(@"^\s*([\d,]+) rows,")]

@@ -143,16 +143,7 @@ internal static class LoadGenerator
             var c1 = ProcStats.CoreTicks();
             double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
 
-            int cores = Math.Min(c0.Length, c1.Length);
-            double[] busy = new double[cores];
-            double[] steal = new double[cores];
-            for (int i = 0; i < cores; i++)
-            {
-                double total = c1[i].Total - c0[i].Total;
-                busy[i] = total > 0 ? Math.Round(100.0 * (c1[i].Busy - c0[i].Busy) / total, 1) : double.NaN;
-                steal[i] = total > 0 ? Math.Round(100.0 * (c1[i].Steal - c0[i].Steal) / total, 1) : double.NaN;
-            }
-
+            var (busy, steal) = ProcStats.CorePercent(c0, c1);
             double user = s1.Item1 - s0.Item1;
             double sys = s1.Item2 - s0.Item2;
             return new CpuSample(seconds, user + sys, user, sys, l1 - l0, busy, steal);

@@ -94,6 +94,22 @@ internal static class ProcStats
         return [.. result];
     }
 
+    /// <summary>Per core, the busy and steal share (%) of the time between two <see cref="CoreTicks"/> readings.</summary>
+    public static (double[] Busy, double[] Steal) CorePercent((long Busy, long Steal, long Total)[] before, (long Busy, long Steal, long Total)[] after)
+    {
+        int n = Math.Min(before.Length, after.Length);
+        var busy = new double[n];
+        var steal = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            long total = after[i].Total - before[i].Total;
+            busy[i] = total > 0 ? Math.Round(100.0 * (after[i].Busy - before[i].Busy) / total, 1) : double.NaN;
+            steal[i] = total > 0 ? Math.Round(100.0 * (after[i].Steal - before[i].Steal) / total, 1) : double.NaN;
+        }
+
+        return (busy, steal);
+    }
+
     public static string? AffinityList(int pid) => StatusField(pid, "Cpus_allowed_list:");
 
     public static long PeakRssKb(int pid) => StatusKb(pid, "VmHWM:") ?? 0;
