@@ -29,7 +29,21 @@ internal sealed record LatencySummary(
     double P99Ms,
     double P999Ms,
     double MaxMs,
-    double MeanMs);
+    double MeanMs)
+{
+    /// <summary>Nearest-rank percentiles, maximum and mean of <paramref name="ms"/> (milliseconds, any order); NaN when empty.</summary>
+    public static LatencySummary Of(IEnumerable<double> ms)
+    {
+        var sorted = ms.Order().ToArray();
+        if (sorted.Length == 0)
+        {
+            return new LatencySummary(0, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+        }
+
+        double At(double p) => sorted[Math.Clamp((long)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+        return new LatencySummary(sorted.Length, At(0.50), At(0.90), At(0.99), At(0.999), sorted[^1], sorted.Average());
+    }
+}
 
 internal sealed record LoadResult
 {

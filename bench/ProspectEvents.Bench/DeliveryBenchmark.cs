@@ -668,11 +668,11 @@ internal static class DeliveryBenchmark
             Received = report.Count,
             Duplicates = report.Duplicates,
             Measured = fromDetection.Count,
-            FromDetection = Summarize(fromDetection),
-            WarmupFromDetection = warmup.Count > 0 ? Summarize(warmup) : null,
-            FromAcknowledgement = Summarize(fromAck),
-            FeedPost = Summarize([.. measuredBatches.Select(b => (b.AckTicks - b.SentTicks) / (double)TimeSpan.TicksPerMillisecond)]),
-            P99PerSecondMs = [.. perSecond.Values.Select(l => Math.Round(Summarize(l).P99Ms, 1))],
+            FromDetection = LatencySummary.Of(fromDetection),
+            WarmupFromDetection = warmup.Count > 0 ? LatencySummary.Of(warmup) : null,
+            FromAcknowledgement = LatencySummary.Of(fromAck),
+            FeedPost = LatencySummary.Of([.. measuredBatches.Select(b => (b.AckTicks - b.SentTicks) / (double)TimeSpan.TicksPerMillisecond)]),
+            P99PerSecondMs = [.. perSecond.Values.Select(l => Math.Round(LatencySummary.Of(l).P99Ms, 1))],
             MaxFeederSlipMs = feed.Batches.Count == 0 ? 0 : Math.Round(feed.Batches.Max(b => b.LateTicks) / (double)TimeSpan.TicksPerMillisecond, 1),
             FeedErrors = feed.Batches.Count(b => b.Error is not null),
             FeedErrorSamples = [.. feed.Batches.Where(b => b.Error is not null).Select(b => $"batch {b.Index}: {b.Error}").Take(5)],
@@ -689,18 +689,6 @@ internal static class DeliveryBenchmark
         Console.WriteLine($"          CPU over the feed ({phase.WindowSeconds:F1}s): {string.Join(", ", phase.CpuSeconds.Select(kv => $"{kv.Key} {100 * kv.Value / phase.WindowSeconds:F0}%"))}; " +
             $"cores {string.Join(" / ", phase.CoreBusyPercent.Select(c => $"{c:F0}%"))}");
         return phase;
-    }
-
-    private static LatencySummary Summarize(List<double> values)
-    {
-        if (values.Count == 0)
-        {
-            return new LatencySummary(0, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
-        }
-
-        var sorted = values.Order().ToArray();
-        double At(double p) => sorted[Math.Clamp((long)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)]; // nearest rank
-        return new LatencySummary(sorted.Length, At(0.50), At(0.90), At(0.99), At(0.999), sorted[^1], sorted.Average());
     }
 
     private static async Task<DeliveryBaseline?> RunBaselineAsync(Run r, string samplesFile)

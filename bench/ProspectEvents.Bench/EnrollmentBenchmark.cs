@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
 using System.Text;
-using System.Text.Json;
 
 namespace ProspectEvents.Bench;
 
