@@ -1,20 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
 
 namespace ProspectEvents.Bench;
-
-/// <summary>Result of a short helper command (git, sqlite3, psql, initdb, ...).</summary>
-internal sealed record ExecResult(int ExitCode, string Stdout, string Stderr, bool TimedOut)
-{
-    public bool Ok => ExitCode == 0 && !TimedOut;
-
-    public string Describe(string what) =>
-        $"{what}: exit {(TimedOut ? "timeout" : ExitCode.ToString(CultureInfo.InvariantCulture))}; stderr: {BenchEnv.Shorten(Stderr.Trim(), 2000)}; stdout: {BenchEnv.Shorten(Stdout.Trim(), 500)}";
-}
 
 /// <summary>Helpers shared by the benchmarks: repository, machine and source description, server build, short commands.</summary>
 internal static class BenchEnv
@@ -35,92 +24,22 @@ internal static class BenchEnv
         throw new CliException("cannot find the repository root (ProspectEvents.slnx) from the current directory");
     }
 
-    /// <summary>Runs a command to completion (bounded); a command that cannot start is exit code -1.</summary>
-    public static async Task<ExecResult> RunAsync(
-        string fileName, IEnumerable<string> arguments, TimeSpan bound, string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <summary>The dotnet host that runs this process (or the SDK's), to start the children with.</summary>
+    public static string FindDotnet()
     {
-        var psi = CreateStartInfo(fileName, arguments, workingDirectory, environment, redirectStandardInput: true);
-        Process process;
-        try
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(host) && File.Exists(host))
         {
-            process = Process.Start(psi)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            return new ExecResult(-1, "", $"could not start `{fileName}`: {e.Message}", false);
+            return host;
         }
 
-        using (process)
+        if (Environment.ProcessPath is { } p && string.Equals(Path.GetFileNameWithoutExtension(p), "dotnet", StringComparison.Ordinal))
         {
-            process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var cts = new CancellationTokenSource(bound);
-            try
-            {
-                await process.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                try
-                {
-                    process.Kill(entireProcessTree: true);
-                }
-                catch (InvalidOperationException)
-                {
-                    // Already gone.
-                }
-
-                await process.WaitForExitAsync();
-                return new ExecResult(-1, await stdout, await stderr, true);
-            }
-
-            return new ExecResult(process.ExitCode, await stdout, await stderr, false);
+            return p;
         }
+
+        return Pinning.Which("dotnet") ?? "dotnet";
     }
-
-    /// <summary>
-    /// Start info shared by <see cref="RunAsync"/> and <see cref="ChildProcess"/>: stdout/stderr redirected, no shell,
-    /// arguments passed one by one, environment overrides applied (a null value removes the variable).
-    /// </summary>
-    public static ProcessStartInfo CreateStartInfo(
-        string fileName,
-        IEnumerable<string> arguments,
-        string? workingDirectory,
-        IReadOnlyDictionary<string, string?>? environment,
-        bool redirectStandardInput)
-    {
-        var psi = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardInput = redirectStandardInput,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
-        };
-        foreach (string a in arguments)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        if (environment is not null)
-        {
-            foreach (var (k, v) in environment)
-            {
-                if (v is null)
-                {
-                    psi.Environment.Remove(k);
-                }
-                else
-                {
-                    psi.Environment[k] = v;
-                }
-            }
-        }
-
-        return psi;
-    }
-
     public static async Task<string> DescribeMachineAsync(string dotnet, string? workingDirectory = null)
     {
         string cpu = "unknown CPU";
@@ -138,7 +57,7 @@ internal static class BenchEnv
         }
 
         // The working directory matters: `dotnet --version` resolves the SDK through the nearest global.json.
-        var sdk = await RunAsync(dotnet, ["--version"], TimeSpan.FromSeconds(30), workingDirectory);
+        var sdk = await ProcessRunner.RunAsync(dotnet, ["--version"], TimeSpan.FromSeconds(30), workingDirectory);
         return $"nproc {Environment.ProcessorCount}, {cpu}, dotnet SDK {sdk.Stdout.Trim()}, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}";
     }
 
@@ -151,8 +70,8 @@ internal static class BenchEnv
             return "git not found";
         }
 
-        var head = await RunAsync(git, ["-C", repo, "log", "-1", "--format=%h %s"], TimeSpan.FromSeconds(30));
-        var dirty = await RunAsync(git, ["-C", repo, "status", "--porcelain", "--", "src"], TimeSpan.FromSeconds(30));
+        var head = await ProcessRunner.RunAsync(git, ["-C", repo, "log", "-1", "--format=%h %s"], TimeSpan.FromSeconds(30));
+        var dirty = await ProcessRunner.RunAsync(git, ["-C", repo, "status", "--porcelain", "--", "src"], TimeSpan.FromSeconds(30));
         string[] changed = dirty.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         string state = changed.Length == 0 ? "src clean" : $"src has uncommitted changes: {string.Join(", ", changed)}";
         return $"{(head.Stdout.Trim().Length == 0 ? "no commit" : head.Stdout.Trim())} ({state})";
@@ -173,7 +92,7 @@ internal static class BenchEnv
         string project = Path.Combine(repo, "src", "ProspectEvents.Server", "ProspectEvents.Server.csproj");
         Console.WriteLine($"build   : dotnet build {Path.GetRelativePath(repo, project)} -c Release --artifacts-path {Path.GetRelativePath(repo, artifacts)}");
         var sw = Stopwatch.StartNew();
-        var build = await RunAsync(
+        var build = await ProcessRunner.RunAsync(
             dotnet,
             ["build", project, "-c", "Release", "--artifacts-path", artifacts, "--disable-build-servers", "-nologo", "-clp:ErrorsOnly;NoSummary"],
             TimeSpan.FromMinutes(10),
@@ -196,14 +115,6 @@ internal static class BenchEnv
     }
 
     public static string Shorten(string s, int max) => s.Length <= max ? s : s[..max] + "...";
-
-    /// <summary>A free TCP port on 127.0.0.1 (released again before it is returned).</summary>
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     /// <summary>
     /// Ends a run: its scratch directory is removed when it succeeded and was not to be kept, and named otherwise

@@ -29,7 +29,21 @@ internal sealed record LatencySummary(
     double P99Ms,
     double P999Ms,
     double MaxMs,
-    double MeanMs);
+    double MeanMs)
+{
+    /// <summary>Nearest-rank percentiles, maximum and mean of <paramref name="ms"/> (milliseconds, any order); NaN when empty.</summary>
+    public static LatencySummary Of(IEnumerable<double> ms)
+    {
+        var sorted = ms.Order().ToArray();
+        if (sorted.Length == 0)
+        {
+            return new LatencySummary(0, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+        }
+
+        double At(double p) => sorted[Math.Clamp((long)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+        return new LatencySummary(sorted.Length, At(0.50), At(0.90), At(0.99), At(0.999), sorted[^1], sorted.Average());
+    }
+}
 
 internal sealed record LoadResult
 {
@@ -62,13 +76,27 @@ internal sealed record RunRow
     public string? Notes { get; init; }
 }
 
-internal sealed record BenchReport
+/// <summary>What every result file opens with: when, the command, the machine, the source and the pinning (see <see cref="BenchRun.Stamped"/>).</summary>
+internal abstract record RunReport
 {
-    public required DateTimeOffset StartedUtc { get; init; }
-    public required string Command { get; init; }
-    public required string Machine { get; init; }
-    public string? Source { get; init; }
-    public required string Pinning { get; init; }
+    [JsonPropertyOrder(-1)] public DateTimeOffset StartedUtc { get; init; }
+    [JsonPropertyOrder(-1)] public string Command { get; init; } = "";
+    [JsonPropertyOrder(-1)] public string Machine { get; init; } = "";
+    [JsonPropertyOrder(-1)] public string? Source { get; init; }
+    [JsonPropertyOrder(-1)] public string Pinning { get; init; } = "";
+}
+
+/// <summary>A result file that ends with the verdict: the targets, the warnings, whether the run counts, its length.</summary>
+internal abstract record VerdictReport : RunReport
+{
+    [JsonPropertyOrder(1)] public List<TargetCheck> Targets { get; init; } = [];
+    [JsonPropertyOrder(1)] public List<string> Warnings { get; init; } = [];
+    [JsonPropertyOrder(1)] public bool Valid { get; init; }
+    [JsonPropertyOrder(1)] public double TotalSeconds { get; init; }
+}
+
+internal sealed record BenchReport : RunReport
+{
     public required List<RunRow> Rows { get; init; }
     public double? Ratio { get; init; }
     public bool? RatioPass { get; init; }

@@ -48,7 +48,7 @@ internal sealed class ChildProcess : IDisposable
         Action<string>? onStdoutLine = null,
         Action<string>? onStderrLine = null)
     {
-        var psi = BenchEnv.CreateStartInfo(fileName, arguments, workingDirectory, environment, redirectStandardInput: false);
+        var psi = ProcessRunner.CreateStartInfo(fileName, arguments, workingDirectory, environment, redirectStandardInput: false);
 
         string display = fileName + " " + string.Join(' ', psi.ArgumentList.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a));
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };

@@ -161,6 +161,15 @@ internal static partial class Cli
 
     public static bool IsLoopback(Uri url) => string.Equals(url.Host, "127.0.0.1", StringComparison.Ordinal);
 
+    /// <summary>The value of <c>--backend</c>: sqlite, postgres (or postgresql) or both, as (SQLite rows, PostgreSQL rows).</summary>
+    private static (bool Sqlite, bool Postgres) Backends(string[] args, ref int i) => Value(args, ref i) switch
+    {
+        "sqlite" => (true, false),
+        "postgres" or "postgresql" => (false, true),
+        "both" => (true, true),
+        var b => throw new CliException($"--backend must be sqlite, postgres or both, not '{b}'"),
+    };
+
     private static string Value(string[] args, ref int i)
     {
         if (i + 1 >= args.Length)

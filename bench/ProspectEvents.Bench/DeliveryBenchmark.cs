@@ -36,71 +36,48 @@ internal static class DeliveryBenchmark
 
     public static async Task<int> RunAsync(DeliveryOptions o)
     {
-        var total = Stopwatch.StartNew();
-        string repo = BenchEnv.FindRepoRoot();
-        string dotnet = EnrollmentBenchmark.FindDotnet();
-        string benchDll = typeof(DeliveryBenchmark).Assembly.Location;
-        string resultsDir = Path.GetFullPath(o.ResultsDir ?? Path.Combine(repo, "bench", "results"));
-        Directory.CreateDirectory(resultsDir);
-        var started = DateTimeOffset.UtcNow;
-        string stamp = started.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        string runDir = Directory.CreateTempSubdirectory("prospectevents-delivery-bench-").FullName;
-        var warnings = new List<string>();
-
-        string machine = await BenchEnv.DescribeMachineAsync(dotnet, repo);
-        var pin = Pinning.Decide(o.NoPin);
-        bool runPostgres = o.Postgres;
-        string? pgBin = null;
-        if (runPostgres)
+        var bench = await BenchRun.StartAsync("deliveries", o.ResultsDir, o.NoPin);
+        var pin = bench.Pin;
+        string? pgBin = o.Postgres ? await BenchPostgres.FindBinariesAsync(askedByName: true, bench.Warnings) : "";
+        if (pgBin is null)
         {
-            pgBin = ThrowawayPostgres.FindBinaries();
-            if (pgBin is null)
-            {
-                return Cli.Fail("--backend postgres needs the PostgreSQL server binaries (initdb, pg_ctl) in /usr/lib/postgresql/*/bin or on PATH");
-            }
+            return 2;
         }
+
+        bool runPostgres = pgBin.Length > 0;
 
         string pinning = pin.Taskset is null
             ? pin.Description
             : $"server under test and the baseline client -> core 0 (`taskset -c 0`); webhook receiver, latency feeder{(runPostgres ? " and PostgreSQL" : "")} -> core 1 (`taskset -c 1`)";
         int latencyEvents = o.SkipLatency ? 0 : o.LatencyRate * (o.LatencyWarmupSeconds + o.LatencySeconds);
-        Console.WriteLine($"machine : {machine}");
-        Console.WriteLine($"pinning : {pinning}");
-        Console.WriteLine($"load    : throughput {o.Deliveries:N0} deliveries (after {o.WarmupDeliveries:N0} warm-up deliveries), Webhooks:Concurrency {o.Concurrency}; " +
+        bench.PrintHeader(pinning,
+            $"load    : throughput {o.Deliveries:N0} deliveries (after {o.WarmupDeliveries:N0} warm-up deliveries), Webhooks:Concurrency {o.Concurrency}; " +
             (o.SkipLatency ? "no latency phase" : $"latency {o.LatencyRate:N0} events/s for {o.LatencyWarmupSeconds}s (not counted) + {o.LatencySeconds}s, a batch every {o.IntervalMs} ms") +
             (o.SkipBaseline ? "; no baseline" : $"; baseline {o.BaselineRequests:N0} HttpClient POSTs of the same requests, {o.Concurrency} in flight"));
-        Console.WriteLine($"scratch : {runDir}");
         if (pin.Taskset is null)
         {
-            warnings.Add($"not pinned: {pin.Description}");
+            bench.Warnings.Add($"not pinned: {pin.Description}");
         }
 
-        string? serverDll = o.ServerDll is not null ? Path.GetFullPath(o.ServerDll) : await BenchEnv.BuildServerAsync(dotnet, repo, rebuild: !o.NoBuild, runDir);
-        if (serverDll is null || !File.Exists(serverDll))
+        if (await bench.ServerAsync(o.ServerDll, o.NoBuild) is not (var serverDll, var source))
         {
-            return Cli.Fail($"server not available (dll: {serverDll ?? "build failed"})");
+            return 2;
         }
 
-        string source = await BenchEnv.DescribeSourceAsync(repo);
-        Console.WriteLine($"server  : {serverDll}");
-        Console.WriteLine($"source  : {source}");
-        if (source.Contains("uncommitted", StringComparison.Ordinal))
-        {
-            warnings.Add("src/ had uncommitted changes when the server was built: " + source);
-        }
-
+        string dotnet = bench.Dotnet, benchDll = bench.BenchDll, runDir = bench.RunDir;
+        var warnings = bench.Warnings;
         Console.WriteLine();
 
         // The receiver lives for the whole run, on core 1: every phase (and the baseline) sends to it.
-        var receiverUrl = new Uri($"http://127.0.0.1:{BenchEnv.FreePort()}");
+        var receiverUrl = new Uri($"http://127.0.0.1:{Loopback.FreePort()}");
         using var receiver = ChildProcess.Start(
             pin.LoadGenLauncher(dotnet),
             [.. pin.LoadGenPrefix, benchDll, "webhook-receiver", "--urls", receiverUrl.ToString().TrimEnd('/')],
             Path.Combine(runDir, "receiver.log"),
             runDir,
-            EnrollmentBenchmark.ServerEnvironment(extra: null));
+            ServerChild.Environment(extra: null));
         Console.WriteLine($"receiver: pid {receiver.Pid}: {receiver.Display}");
-        if (!await EnrollmentBenchmark.WaitReadyAsync(receiver, new Uri(receiverUrl, "/readyz")))
+        if (!await ServerChild.WaitReadyAsync(receiver, new Uri(receiverUrl, "/readyz")))
         {
             return Finish(2);
         }
@@ -119,7 +96,7 @@ internal static class DeliveryBenchmark
             string? sqlite3 = Pinning.Which("sqlite3");
             Console.WriteLine($"== SQLite: {db} ==");
             var row = await RunBackendAsync(run, "sqlite", $"Data Source={db}", "lower(hex(prospect_id))",
-                sqlite3 is null ? null : sql => BenchEnv.RunAsync(sqlite3, ["-separator", "\t", db, sql], TimeSpan.FromMinutes(2)),
+                sqlite3 is null ? null : sql => ProcessRunner.RunAsync(sqlite3, ["-separator", "\t", db, sql], TimeSpan.FromMinutes(2)),
                 databaseCpu: null, settings: "WAL; the server's writer sets synchronous=NORMAL and cache_size 64 MiB (src/ProspectEvents.Storage/SqliteStore.cs)");
             if (sqlite3 is null)
             {
@@ -133,7 +110,7 @@ internal static class DeliveryBenchmark
 
         if (runPostgres)
         {
-            var (pg, settings) = await ThrowawayPostgres.StartAnnouncedAsync(pgBin!, pin.Taskset, Database, o.PostgresSettings);
+            var (pg, settings) = await BenchPostgres.StartAnnouncedAsync(pgBin!, pin.Taskset, Database, o.PostgresSettings);
             setupFailed |= pg is null;
             if (pg is not null && o.PostgresSettings.Count > 0)
             {
@@ -173,39 +150,32 @@ internal static class DeliveryBenchmark
         var targets = Targets(rows, baseline);
         bool valid = !setupFailed && rows.Count > 0 && rows.All(r => r.Error is null)
             && (baseline is null || (baseline.Phase.Complete && baseline.Client.Errors + baseline.Client.WarmupErrors == 0));
-        var report = new DeliveryReport
+        var report = bench.Stamped(new DeliveryReport
         {
-            StartedUtc = started,
-            Command = "dotnet run -c Release --project bench/ProspectEvents.Bench -- deliveries " + string.Join(' ', Environment.GetCommandLineArgs().Skip(2)),
-            Machine = machine,
-            Source = source,
-            Pinning = pinning,
             Options = o,
             Rows = rows,
             Baseline = baseline,
             Targets = targets,
             Warnings = warnings,
             Valid = valid,
-            TotalSeconds = Math.Round(total.Elapsed.TotalSeconds, 1),
-        };
-        PrintReport(report, latencyEvents);
-        string resultFile = Path.Combine(resultsDir, $"deliveries-{stamp}.json");
-        await File.WriteAllTextAsync(resultFile, JsonSerializer.Serialize(report, DeliveryJsonContext.Default.DeliveryReport));
-        Console.WriteLine($"results : {resultFile}");
+            TotalSeconds = bench.TotalSeconds,
+        }, source, pinning);
+        PrintReport(bench, report, latencyEvents);
+        await bench.WriteResultAsync("deliveries", report, DeliveryJsonContext.Default.DeliveryReport);
         return Finish(setupFailed ? 2 : valid ? 0 : 1);
 
-        int Finish(int code) => BenchEnv.FinishRun(code, o.KeepDb, runDir, total);
+        int Finish(int code) => bench.Finish(code, o.KeepDb);
     }
 
     private static async Task<DeliveryBackendRow> RunBackendAsync(
-        Run r, string backend, string connectionString, string prospectHexSql, Func<string, Task<ExecResult>>? query,
+        Run r, string backend, string connectionString, string prospectHexSql, Func<string, Task<ProcessResult>>? query,
         Func<(double User, double Sys)>? databaseCpu, string? settings)
     {
         var o = r.O;
         var row = new DeliveryBackendRow { Backend = backend, Settings = settings };
         string workDir = Path.Combine(r.RunDir, backend + "-work");
         Directory.CreateDirectory(workDir);
-        var env = EnrollmentBenchmark.ServerEnvironment(new Dictionary<string, string?>(StringComparer.Ordinal)
+        var env = ServerChild.Environment(new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["Storage__Provider"] = backend,
             ["Storage__ConnectionString"] = connectionString,
@@ -222,7 +192,7 @@ internal static class DeliveryBenchmark
             // The measured partner's key is an admin key: it also feeds observations and reads the stats.
             var a = await CreatePartnerAsync(r, env, workDir, "bench-deliveries", "admin");
             var w = await CreatePartnerAsync(r, env, workDir, "bench-warmup", "partner");
-            var started = await EnrollmentBenchmark.StartServerAsync(r.Pin, r.Dotnet, [r.ServerDll, "serve"], Path.Combine(r.RunDir, $"server-{backend}.log"), workDir, env)
+            var started = await ServerChild.StartAsync(r.Pin, r.Dotnet, [r.ServerDll, "serve"], Path.Combine(r.RunDir, $"server-{backend}.log"), workDir, env)
                 ?? throw new SetupException("the server did not start");
             server = started.Server;
             using var api = new Api(started.BaseUrl);
@@ -335,22 +305,10 @@ internal static class DeliveryBenchmark
         }
     }
 
-    /// <summary>`partners create NAME --scope SCOPE` with the server's environment (creates and migrates the database).</summary>
-    private static async Task<Partner> CreatePartnerAsync(Run r, Dictionary<string, string?> env, string workDir, string name, string scope)
-    {
-        var stdout = new StringBuilder();
-        using var create = ChildProcess.Start(r.Dotnet, [r.ServerDll, "partners", "create", name, "--scope", scope], Path.Combine(r.RunDir, $"partners-create-{name}.log"), workDir, env,
-            onStdoutLine: l => stdout.AppendLine(l));
-        int? code = await create.WaitAsync(TimeSpan.FromSeconds(120));
-        string? line = stdout.ToString().Split('\n').LastOrDefault(l => l.TrimStart().StartsWith("{\"partner_id\"", StringComparison.Ordinal));
-        if (code != 0 || line is null)
-        {
-            throw new SetupException($"`partners create {name}` exited with {code?.ToString(CultureInfo.InvariantCulture) ?? "timeout"}: {create.Tail()}");
-        }
-
-        using var json = JsonDocument.Parse(line);
-        return new Partner(json.RootElement.GetProperty("partner_id").GetString()!, json.RootElement.GetProperty("api_key").GetString()!);
-    }
+    private static async Task<Partner> CreatePartnerAsync(Run r, Dictionary<string, string?> env, string workDir, string name, string scope) =>
+        await ServerChild.CreatePartnerAsync(r.Dotnet, r.ServerDll, env, workDir, Path.Combine(r.RunDir, $"partners-create-{name}.log"), name, scope) is { PartnerId: { } id, ApiKey: { } key }
+            ? new Partner(id, key)
+            : throw new SetupException($"`partners create {name}` printed no partner (see the error above)");
 
     // Deterministic ids: a set name ("t" throughput, "l" latency, "w" warm-up) and an index.
     private static string ProspectId(string set, int i) => Hex($"delivery-bench/prospect/{set}/{i}", 20);
@@ -441,7 +399,7 @@ internal static class DeliveryBenchmark
     /// recorded, and returns the seconds from the phase's start. Asks the database (an indexed count, every 250 ms)
     /// rather than GET /v1/admin/stats, whose table counts cost PostgreSQL enough to slow the recorder it waits for.
     /// </summary>
-    private static async Task<double?> WaitDrainedAsync(Api api, string key, Func<string, Task<ExecResult>>? query, string partnerId, SinkPhase? phase)
+    private static async Task<double?> WaitDrainedAsync(Api api, string key, Func<string, Task<ProcessResult>>? query, string partnerId, SinkPhase? phase)
     {
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < TimeSpan.FromSeconds(120))
@@ -478,7 +436,7 @@ internal static class DeliveryBenchmark
         return phase with { RecordedSeconds = recordedSeconds, ReceivedWhenRecorded = report.Count, DuplicatesWhenRecorded = report.Duplicates };
     }
 
-    private static async Task<Dictionary<string, long>> OutboxAsync(Func<string, Task<ExecResult>> query, string partnerId)
+    private static async Task<Dictionary<string, long>> OutboxAsync(Func<string, Task<ProcessResult>> query, string partnerId)
     {
         var result = await query($"SELECT status, COUNT(*) FROM deliveries WHERE partner_id = '{partnerId}' GROUP BY status ORDER BY status");
         if (!result.Ok)
@@ -574,7 +532,7 @@ internal static class DeliveryBenchmark
             PerSecondArrivals = perSecond,
             WindowSeconds = Math.Round(t1 - t0, 3),
             CpuSeconds = cpu0 is null ? [] : cpu1.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value - cpu0[kv.Key], 2), StringComparer.Ordinal),
-            CoreBusyPercent = core0 is null ? [] : CoreBusy(core0, core1),
+            CoreBusyPercent = core0 is null ? [] : ProcStats.CorePercent(core0, core1).Busy,
             Complete = report.Count >= expected,
         };
     }
@@ -591,15 +549,8 @@ internal static class DeliveryBenchmark
         await File.WriteAllTextAsync(path, await receiver.GetStringAsync($"/samples/{sink}"));
     }
 
-    private static double[] CoreBusy((long Busy, long Steal, long Total)[] before, (long Busy, long Steal, long Total)[] after) =>
-        [.. Enumerable.Range(0, Math.Min(before.Length, after.Length)).Select(i =>
-        {
-            long total = after[i].Total - before[i].Total;
-            return total > 0 ? Math.Round(100.0 * (after[i].Busy - before[i].Busy) / total, 1) : double.NaN;
-        })];
-
     private static async Task<LatencyPhase> MeasureLatencyAsync(
-        Run r, ChildProcess server, Api api, Partner a, string backend, int count, Func<string, Task<ExecResult>> query, string prospectHexSql,
+        Run r, ChildProcess server, Api api, Partner a, string backend, int count, Func<string, Task<ProcessResult>> query, string prospectHexSql,
         Dictionary<string, Func<double>> cpu)
     {
         var o = r.O;
@@ -717,17 +668,17 @@ internal static class DeliveryBenchmark
             Received = report.Count,
             Duplicates = report.Duplicates,
             Measured = fromDetection.Count,
-            FromDetection = Summarize(fromDetection),
-            WarmupFromDetection = warmup.Count > 0 ? Summarize(warmup) : null,
-            FromAcknowledgement = Summarize(fromAck),
-            FeedPost = Summarize([.. measuredBatches.Select(b => (b.AckTicks - b.SentTicks) / (double)TimeSpan.TicksPerMillisecond)]),
-            P99PerSecondMs = [.. perSecond.Values.Select(l => Math.Round(Summarize(l).P99Ms, 1))],
+            FromDetection = LatencySummary.Of(fromDetection),
+            WarmupFromDetection = warmup.Count > 0 ? LatencySummary.Of(warmup) : null,
+            FromAcknowledgement = LatencySummary.Of(fromAck),
+            FeedPost = LatencySummary.Of([.. measuredBatches.Select(b => (b.AckTicks - b.SentTicks) / (double)TimeSpan.TicksPerMillisecond)]),
+            P99PerSecondMs = [.. perSecond.Values.Select(l => Math.Round(LatencySummary.Of(l).P99Ms, 1))],
             MaxFeederSlipMs = feed.Batches.Count == 0 ? 0 : Math.Round(feed.Batches.Max(b => b.LateTicks) / (double)TimeSpan.TicksPerMillisecond, 1),
             FeedErrors = feed.Batches.Count(b => b.Error is not null),
             FeedErrorSamples = [.. feed.Batches.Where(b => b.Error is not null).Select(b => $"batch {b.Index}: {b.Error}").Take(5)],
             WindowSeconds = Math.Round(feedSeconds, 1),
             CpuSeconds = cpu1.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value - cpu0[kv.Key], 2), StringComparer.Ordinal),
-            CoreBusyPercent = CoreBusy(core0, core1),
+            CoreBusyPercent = ProcStats.CorePercent(core0, core1).Busy,
             Complete = report.Count >= count && detected.Count == count,
         };
         var lat = phase.FromDetection;
@@ -738,18 +689,6 @@ internal static class DeliveryBenchmark
         Console.WriteLine($"          CPU over the feed ({phase.WindowSeconds:F1}s): {string.Join(", ", phase.CpuSeconds.Select(kv => $"{kv.Key} {100 * kv.Value / phase.WindowSeconds:F0}%"))}; " +
             $"cores {string.Join(" / ", phase.CoreBusyPercent.Select(c => $"{c:F0}%"))}");
         return phase;
-    }
-
-    private static LatencySummary Summarize(List<double> values)
-    {
-        if (values.Count == 0)
-        {
-            return new LatencySummary(0, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
-        }
-
-        var sorted = values.Order().ToArray();
-        double At(double p) => sorted[Math.Clamp((long)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)]; // nearest rank
-        return new LatencySummary(sorted.Length, At(0.50), At(0.90), At(0.99), At(0.999), sorted[^1], sorted.Average());
     }
 
     private static async Task<DeliveryBaseline?> RunBaselineAsync(Run r, string samplesFile)
@@ -833,7 +772,7 @@ internal static class DeliveryBenchmark
         return targets;
     }
 
-    private static void PrintReport(DeliveryReport r, int latencyEvents)
+    private static void PrintReport(BenchRun bench, DeliveryReport r, int latencyEvents)
     {
         var o = r.Options;
         Console.WriteLine($"== Webhook delivery to a local receiver ({o.Concurrency} in flight) ==");
@@ -933,35 +872,12 @@ internal static class DeliveryBenchmark
             Console.WriteLine("latency: not measured");
         }
 
-        Console.WriteLine();
-        Console.WriteLine("targets (docs/benchmarks.md, Targets):");
-        foreach (var t in r.Targets)
-        {
-            Console.WriteLine($"  [{(t.Pass is null ? "n/a " : t.Pass.Value ? "PASS" : "FAIL")}] {t.Name} {t.Target}: {t.Measured}");
-        }
-
-        foreach (string w in r.Warnings)
-        {
-            Console.WriteLine($"WARNING: {w}");
-        }
-
-        if (!r.Valid)
-        {
-            Console.WriteLine();
-            Console.WriteLine(new string('!', 78));
-            Console.WriteLine("!!! INVALID BENCHMARK: a delivery or event was lost, sent twice, failed, or a step failed (see ERROR lines above).");
-            foreach (var row in r.Rows.Where(x => x.Error is not null))
-            {
-                Console.WriteLine($"!!! {row.Backend}: {row.Error}");
-            }
-
-            if (r.Baseline is { } bb && bb.Client.Errors + bb.Client.WarmupErrors > 0)
-            {
-                Console.WriteLine($"!!! baseline: {bb.Client.Errors} errors (+{bb.Client.WarmupErrors} in warm-up): {string.Join("; ", bb.Client.ErrorSamples)}");
-            }
-
-            Console.WriteLine(new string('!', 78));
-        }
+        bench.PrintVerdict("targets (docs/benchmarks.md, Targets):", r.Targets, r.Valid,
+            "INVALID BENCHMARK: a delivery or event was lost, sent twice, failed, or a step failed (see ERROR lines above).",
+            [.. r.Rows.Where(x => x.Error is not null).Select(row => $"{row.Backend}: {row.Error}"),
+             .. r.Baseline is { } bb && bb.Client.Errors + bb.Client.WarmupErrors > 0
+                ? [$"baseline: {bb.Client.Errors} errors (+{bb.Client.WarmupErrors} in warm-up): {string.Join("; ", bb.Client.ErrorSamples)}"]
+                : Array.Empty<string>()]);
     }
 
     /// <summary>The partner API as the setup uses it: JSON in and out, any non-2xx is a setup failure.</summary>

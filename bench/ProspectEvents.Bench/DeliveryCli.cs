@@ -74,14 +74,8 @@ internal static partial class Cli
                 case "--baseline-warmup": o = o with { BaselineWarmupSeconds = NonNegativeInt(args, ref i) }; break;
                 case "--baseline-requests": o = o with { BaselineRequests = Count(args, ref i) }; break;
                 case "--backend":
-                    string b = Value(args, ref i);
-                    o = b switch
-                    {
-                        "sqlite" => o with { Sqlite = true, Postgres = false, BackendExplicit = true },
-                        "postgres" or "postgresql" => o with { Sqlite = false, Postgres = true, BackendExplicit = true },
-                        "both" => o with { Sqlite = true, Postgres = true, BackendExplicit = true },
-                        _ => throw new CliException($"--backend must be sqlite, postgres or both, not '{b}'"),
-                    };
+                    var (sqlite, postgres) = Backends(args, ref i);
+                    o = o with { Sqlite = sqlite, Postgres = postgres, BackendExplicit = true };
                     break;
                 case "--skip-latency": o = o with { SkipLatency = true }; break;
                 case "--skip-baseline": o = o with { SkipBaseline = true }; break;

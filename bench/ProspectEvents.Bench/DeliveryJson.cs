@@ -84,20 +84,11 @@ internal sealed record DeliveryBaseline
     public required PostBodiesResult Client { get; init; }
 }
 
-internal sealed record DeliveryReport
+internal sealed record DeliveryReport : VerdictReport
 {
-    public required DateTimeOffset StartedUtc { get; init; }
-    public required string Command { get; init; }
-    public required string Machine { get; init; }
-    public string? Source { get; init; }
-    public required string Pinning { get; init; }
     public required DeliveryOptions Options { get; init; }
     public List<DeliveryBackendRow> Rows { get; init; } = [];
     public DeliveryBaseline? Baseline { get; init; }
-    public List<TargetCheck> Targets { get; init; } = [];
-    public List<string> Warnings { get; init; } = [];
-    public bool Valid { get; init; }
-    public double TotalSeconds { get; init; }
 }
 
 [JsonSourceGenerationOptions(

@@ -1,8 +1,4 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
 using System.Text;
-using System.Text.Json;
 
 namespace ProspectEvents.Bench;
 
@@ -17,25 +13,14 @@ internal static class EnrollmentBenchmark
     private const string EnrollmentPath = "/v1/prospects/events/enrollments";
     private const double TargetRatio = 0.15;
     private const double TargetP99Ms = 25.0;
-    private const string TieringMultiplier = "1";
 
     public static async Task<int> RunAsync(EnrollmentOptions o)
     {
-        string repo = BenchEnv.FindRepoRoot();
-        string dotnet = FindDotnet();
-        string benchDll = typeof(EnrollmentBenchmark).Assembly.Location;
-        string resultsDir = Path.GetFullPath(o.ResultsDir ?? Path.Combine(repo, "bench", "results"));
-        Directory.CreateDirectory(resultsDir);
-        var started = DateTimeOffset.UtcNow;
-        string stamp = started.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        string runDir = Directory.CreateTempSubdirectory("prospectevents-bench-").FullName;
-
-        string machine = await BenchEnv.DescribeMachineAsync(dotnet, repo);
-        var pin = Pinning.Decide(o.NoPin);
-        Console.WriteLine($"machine : {machine}");
-        Console.WriteLine($"pinning : {pin.Description}");
-        Console.WriteLine($"load    : {o.Connections} connections, {o.Ids} prospect ids/request, warm-up {o.WarmupSeconds}s (not counted) + {o.Seconds}s window per server");
-        Console.WriteLine($"scratch : {runDir}");
+        var bench = await BenchRun.StartAsync("enrollments", o.ResultsDir, o.NoPin);
+        var pin = bench.Pin;
+        string dotnet = bench.Dotnet, benchDll = bench.BenchDll, runDir = bench.RunDir;
+        bench.PrintHeader(pin.Description,
+            $"load    : {o.Connections} connections, {o.Ids} prospect ids/request, warm-up {o.WarmupSeconds}s (not counted) + {o.Seconds}s window per server");
         Console.WriteLine();
 
         // 1. Build the real server first (unpinned, so the build gets both cores) and fail fast.
@@ -43,15 +28,12 @@ internal static class EnrollmentBenchmark
         string? source = null;
         if (!o.BaselineOnly)
         {
-            serverDll = o.ServerDll is not null ? Path.GetFullPath(o.ServerDll) : await BenchEnv.BuildServerAsync(dotnet, repo, rebuild: !o.NoBuild, runDir);
-            if (serverDll is null || !File.Exists(serverDll))
+            if (await bench.ServerAsync(o.ServerDll, o.NoBuild, "; use --baseline-only to measure just the baseline") is not (var dll, var built))
             {
-                return Cli.Fail($"real server not available (dll: {serverDll ?? "build failed"}); use --baseline-only to measure just the baseline");
+                return 2;
             }
 
-            Console.WriteLine($"server  : {serverDll}");
-            source = await BenchEnv.DescribeSourceAsync(repo);
-            Console.WriteLine($"source  : {source}");
+            (serverDll, source) = (dll, built);
         }
 
         var rows = new List<RunRow>();
@@ -98,40 +80,23 @@ internal static class EnrollmentBenchmark
             ? real.Load.RequestsPerSecond / baseline.Load.RequestsPerSecond
             : null;
         bool hadErrors = rows.Any(r => r.Load.Errors + r.Load.WarmupErrors > 0);
-        var report = new BenchReport
+        var report = bench.Stamped(new BenchReport
         {
-            StartedUtc = started,
-            Command = "dotnet run -c Release --project bench/ProspectEvents.Bench -- enrollments " + string.Join(' ', Environment.GetCommandLineArgs().Skip(2)),
-            Machine = machine,
-            Source = source,
-            Pinning = pin.Description,
             Rows = rows,
             Ratio = ratio,
             RatioPass = ratio is null ? null : ratio >= TargetRatio,
             P99Pass = real is null ? null : real.Load.Latency.P99Ms <= TargetP99Ms,
             HadErrors = hadErrors,
-        };
+        }, source, pin.Description);
         PrintReport(report, o);
 
-        string resultFile = Path.Combine(resultsDir, $"enrollments-{stamp}.json");
-        await File.WriteAllTextAsync(resultFile, JsonSerializer.Serialize(report, ReportJsonContext.Default.BenchReport));
-        Console.WriteLine($"results : {resultFile}");
-
-        if (!setupFailed && !hadErrors)
-        {
-            BenchEnv.TryDelete(runDir);
-        }
-        else
-        {
-            Console.WriteLine($"logs    : kept in {runDir}");
-        }
-
-        return setupFailed ? 2 : hadErrors ? 1 : 0;
+        await bench.WriteResultAsync("enrollments", report, ReportJsonContext.Default.BenchReport);
+        return bench.Finish(setupFailed ? 2 : hadErrors ? 1 : 0, keep: false);
     }
 
     private static async Task<RunRow?> RunEchoAsync(EnrollmentOptions o, Pinning pin, string dotnet, string benchDll, string runDir)
     {
-        var started = await StartServerAsync(pin, dotnet, [benchDll, "echo-server"], Path.Combine(runDir, "echo-server.log"), runDir, ServerEnvironment(extra: null));
+        var started = await ServerChild.StartAsync(pin, dotnet, [benchDll, "echo-server"], Path.Combine(runDir, "echo-server.log"), runDir, ServerChild.Environment(extra: null));
         if (started is null)
         {
             return null;
@@ -141,10 +106,8 @@ internal static class EnrollmentBenchmark
         var baseUrl = started.Value.BaseUrl;
 
         // Smoke: the echo must round-trip the body byte for byte (same JSON shape and naming).
-        var bodies = new BodyFactory(9999, o.Ids);
-        int len = bodies.Build(0);
-        var (status, text) = await PostOnceAsync(new Uri(baseUrl, "/echo"), bodies.Buffer.AsMemory(0, len), apiKey: null);
-        string sent = Encoding.UTF8.GetString(bodies.Buffer, 0, len);
+        var (status, text, sent) = await SmokeAsync(new Uri(baseUrl, "/echo"), o.Ids, apiKey: null);
+        int len = sent.Length;
         if (status != 200)
         {
             Console.Error.WriteLine($"error: echo smoke POST returned {status}: {text}");
@@ -167,34 +130,22 @@ internal static class EnrollmentBenchmark
         string dbDir = o.DbOutsideWorkdir ? Path.Combine(runDir, "db") : workDir;
         Directory.CreateDirectory(dbDir);
         string db = Path.Combine(dbDir, "bench.db");
-        var env = ServerEnvironment(new Dictionary<string, string?>(StringComparer.Ordinal)
+        var env = ServerChild.Environment(new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["Storage__ConnectionString"] = $"Data Source={db}",
             ["RateLimiting__PermitsPerWindow"] = "1000000000",
         });
 
         // API key first (same env and working directory as the server).
-        var stdout = new StringBuilder();
-        using (var create = ChildProcess.Start(dotnet, [serverDll, "partners", "create", "bench"], Path.Combine(runDir, "partners-create.log"), workDir, env, onStdoutLine: l => stdout.AppendLine(l)))
+        var partner = await ServerChild.CreatePartnerAsync(dotnet, serverDll, env, workDir, Path.Combine(runDir, "partners-create.log"), "bench");
+        if (partner?.ApiKey is not { } apiKey)
         {
-            int? code = await create.WaitAsync(TimeSpan.FromSeconds(60));
-            if (code != 0)
-            {
-                Console.Error.WriteLine($"error: `partners create bench` exited with {code?.ToString(CultureInfo.InvariantCulture) ?? "timeout"}:{Environment.NewLine}{create.Tail()}");
-                return null;
-            }
-        }
-
-        string? apiKey = ParseApiKey(stdout.ToString());
-        if (apiKey is null)
-        {
-            Console.Error.WriteLine($"error: could not find api_key in `partners create bench` output:{Environment.NewLine}{stdout}");
             return null;
         }
 
         Console.WriteLine($"partner : created, api key {apiKey[..Math.Min(8, apiKey.Length)]}... (db {db})");
 
-        var started = await StartServerAsync(pin, dotnet, [serverDll, "serve"], Path.Combine(runDir, "real-server.log"), workDir, env);
+        var started = await ServerChild.StartAsync(pin, dotnet, [serverDll, "serve"], Path.Combine(runDir, "real-server.log"), workDir, env);
         if (started is null)
         {
             return null;
@@ -203,10 +154,8 @@ internal static class EnrollmentBenchmark
         using var server = started.Value.Server;
         var baseUrl = started.Value.BaseUrl;
 
-        var bodies = new BodyFactory(9999, o.Ids);
-        int len = bodies.Build(0);
         var url = new Uri(baseUrl, EnrollmentPath);
-        var (status, text) = await PostOnceAsync(url, bodies.Buffer.AsMemory(0, len), apiKey);
+        var (status, text, _) = await SmokeAsync(url, o.Ids, apiKey);
         if (status is < 200 or > 299)
         {
             Console.Error.WriteLine($"error: smoke POST {EnrollmentPath} returned {status}: {text}");
@@ -227,74 +176,18 @@ internal static class EnrollmentBenchmark
         return row;
     }
 
-    /// <summary>
-    /// Starts a server under test (pinned like the rest of the run) on a free 127.0.0.1 port and waits for
-    /// GET /readyz; null (and the child stopped) if it never becomes ready.
-    /// </summary>
-    internal static async Task<(ChildProcess Server, Uri BaseUrl)?> StartServerAsync(
-        Pinning pin, string dotnet, string[] dllAndVerb, string logPath, string workDir, Dictionary<string, string?> env)
+    /// <summary>One request with the load's first body before the load, so a server that answers wrongly fails the run at once.</summary>
+    private static async Task<(int Status, string Text, string Sent)> SmokeAsync(Uri url, int ids, string? apiKey)
     {
-        int port = BenchEnv.FreePort();
-        var baseUrl = new Uri($"http://127.0.0.1:{port}");
-        var server = ChildProcess.Start(
-            pin.ServerLauncher(dotnet, out var prefix),
-            [.. prefix, .. dllAndVerb, "--urls", baseUrl.ToString().TrimEnd('/')],
-            logPath,
-            workDir,
-            env);
-        Console.WriteLine($"started : pid {server.Pid}: {server.Display}");
-
-        if (!await WaitReadyAsync(server, new Uri(baseUrl, "/readyz")))
-        {
-            server.Dispose();
-            return null;
-        }
-
-        Console.WriteLine($"affinity: server pid {server.Pid} Cpus_allowed_list = {ProcStats.AffinityList(server.Pid) ?? "n/a"}");
-        return (server, baseUrl);
+        var bodies = new BodyFactory(9999, ids);
+        int len = bodies.Build(0);
+        var (status, text) = await ServerChild.PostOnceAsync(url, bodies.Buffer.AsMemory(0, len), apiKey);
+        return (status, text, Encoding.UTF8.GetString(bodies.Buffer, 0, len));
     }
 
-    private static async Task<RunRow?> RunLoadAsync(
-        string name, EnrollmentOptions o, Pinning pin, string dotnet, string benchDll, ChildProcess server, Uri url, string kind, string? apiKey, string runDir)
-    {
-        List<string> args =
-        [
-            .. pin.LoadGenPrefix, benchDll, "loadgen",
-            "--url", url.ToString(), "--kind", kind,
-            "--seconds", o.Seconds.ToString(CultureInfo.InvariantCulture),
-            "--warmup", o.WarmupSeconds.ToString(CultureInfo.InvariantCulture),
-            "--connections", o.Connections.ToString(CultureInfo.InvariantCulture),
-            "--ids", o.Ids.ToString(CultureInfo.InvariantCulture),
-            "--server-pid", server.Pid.ToString(CultureInfo.InvariantCulture),
-        ];
-        if (apiKey is not null)
-        {
-            args.AddRange(["--api-key", apiKey]);
-        }
-
-        var load = await LoadGeneratorChild.RunAsync(pin, dotnet, args, Path.Combine(runDir, $"loadgen-{name}.log"), TimeSpan.FromSeconds(o.WarmupSeconds + o.Seconds + 120));
-        if (load is null) return null;
-        if (server.HasExited)
-        {
-            Console.Error.WriteLine($"WARNING: server under test exited during the run (code {server.Process.ExitCode}):{Environment.NewLine}{server.Tail()}");
-        }
-
-        long rss = ProcStats.PeakRssKb(server.Pid);
-        if (load.PerSecondRequests.Length > 0)
-        {
-            Console.WriteLine($"per-sec : {string.Join(' ', load.PerSecondRequests)}");
-        }
-
-        Console.WriteLine(
-            $"result  : {load.RequestsPerSecond:F0} req/s, p50 {load.Latency.P50Ms:F2} ms, p99 {load.Latency.P99Ms:F2} ms, errors {load.Errors} (+{load.WarmupErrors} in warm-up)");
-        return new RunRow
-        {
-            Name = name,
-            Load = load,
-            ServerAffinity = ProcStats.AffinityList(server.Pid),
-            ServerPeakRssKb = rss,
-        };
-    }
+    private static Task<RunRow?> RunLoadAsync(
+        string name, EnrollmentOptions o, Pinning pin, string dotnet, string benchDll, ChildProcess server, Uri url, string kind, string? apiKey, string runDir) =>
+        LoadGeneratorChild.MeasureAsync(name, new LoadPlan(o.Seconds, o.WarmupSeconds, o.Connections, o.Ids), pin, dotnet, benchDll, server, url, kind, apiKey, runDir);
 
     private static void PrintReport(BenchReport r, EnrollmentOptions o)
     {
@@ -407,200 +300,4 @@ internal static class EnrollmentBenchmark
         }
     }
 
-    internal static Dictionary<string, string?> ServerEnvironment(Dictionary<string, string?>? extra)
-    {
-        var env = new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            ["Logging__LogLevel__Default"] = "Warning",
-            // Pinned to one core, the runtime sees ProcessorCount = 1 and multiplies its tiered-JIT delay by 10,
-            // so hot code takes ~30 s of full load instead of ~5 s to reach optimized (tier-1 + PGO) code. A real
-            // deployment has more than one core; restore the normal delay. Steady-state code is the same.
-            ["DOTNET_TC_DelaySingleProcMultiplier"] = TieringMultiplier,
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["DOTNET_ENVIRONMENT"] = "Production",
-            // Never let an inherited URL setting move the server off 127.0.0.1.
-            ["ASPNETCORE_URLS"] = null,
-            ["DOTNET_URLS"] = null,
-            ["URLS"] = null,
-            ["ASPNETCORE_HTTP_PORTS"] = null,
-            ["ASPNETCORE_HTTPS_PORTS"] = null,
-        };
-        if (extra is not null)
-        {
-            foreach (var (k, v) in extra)
-            {
-                env[k] = v;
-            }
-        }
-
-        return env;
-    }
-
-    internal static async Task<bool> WaitReadyAsync(ChildProcess server, Uri readyz)
-    {
-        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
-        var sw = Stopwatch.StartNew();
-        string last = "no answer";
-        while (sw.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            if (server.HasExited)
-            {
-                Console.Error.WriteLine($"error: server exited with {server.Process.ExitCode} before becoming ready:{Environment.NewLine}{server.Tail()}");
-                return false;
-            }
-
-            try
-            {
-                using var resp = await client.GetAsync(readyz);
-                if (resp.StatusCode == HttpStatusCode.OK)
-                {
-                    Console.WriteLine($"ready   : GET {readyz.AbsolutePath} -> 200 after {sw.Elapsed.TotalSeconds:F1}s");
-                    return true;
-                }
-
-                last = $"{(int)resp.StatusCode}";
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                last = e.Message;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Console.Error.WriteLine($"error: {readyz} not ready after 60s (last: {last}):{Environment.NewLine}{server.Tail()}");
-        return false;
-    }
-
-    internal static async Task<(int Status, string Body)> PostOnceAsync(Uri url, ReadOnlyMemory<byte> body, string? apiKey)
-    {
-        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
-        using var req = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ReadOnlyMemoryContent(body) };
-        req.Content.Headers.ContentType = new("application/json");
-        if (apiKey is not null)
-        {
-            req.Headers.TryAddWithoutValidation("api_key", apiKey);
-        }
-
-        try
-        {
-            using var resp = await client.SendAsync(req);
-            return ((int)resp.StatusCode, await resp.Content.ReadAsStringAsync());
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-        {
-            return (0, e.Message);
-        }
-    }
-
-    internal static string? ParseApiKey(string stdout)
-    {
-        // The command prints {"partner_id": "...", "api_key": "pek_..."}; on a fresh database other
-        // text (e.g. the one-time default admin key notice) may come first, so try every line that
-        // opens a JSON object, up to the last closing brace.
-        int end = stdout.LastIndexOf('}');
-        string[] lines = stdout.Split('\n');
-        int offset = 0;
-        foreach (string line in lines)
-        {
-            int start = offset + (line.Length - line.TrimStart().Length);
-            offset += line.Length + 1;
-            if (!line.TrimStart().StartsWith('{') || end <= start)
-            {
-                continue;
-            }
-
-            try
-            {
-                var p = JsonSerializer.Deserialize(stdout[start..(end + 1)], WireJsonContext.Default.PartnerCreated);
-                if (!string.IsNullOrEmpty(p?.ApiKey))
-                {
-                    return p.ApiKey;
-                }
-            }
-            catch (JsonException)
-            {
-                // Not the JSON we want; keep looking.
-            }
-        }
-
-        return null;
-    }
-
-    internal static string FindDotnet()
-    {
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(host) && File.Exists(host))
-        {
-            return host;
-        }
-
-        if (Environment.ProcessPath is { } p && string.Equals(Path.GetFileNameWithoutExtension(p), "dotnet", StringComparison.Ordinal))
-        {
-            return p;
-        }
-
-        return Pinning.Which("dotnet") ?? "dotnet";
-    }
-}
-
-/// <summary>CPU placement: server under test on core 0, load generator on core 1, via taskset.</summary>
-internal sealed class Pinning
-{
-    private Pinning(string? taskset, string description)
-    {
-        Taskset = taskset;
-        Description = description;
-    }
-
-    public string? Taskset { get; }
-
-    public string Description { get; }
-
-    public IReadOnlyList<string> LoadGenPrefix => Taskset is null ? [] : ["-c", "1", EnrollmentBenchmark.FindDotnet()];
-
-    public static Pinning Decide(bool noPin)
-    {
-        if (noPin)
-        {
-            return new Pinning(null, "disabled (--no-pin): server and load generator share all cores");
-        }
-
-        if (!OperatingSystem.IsLinux())
-        {
-            return new Pinning(null, "not Linux: running unpinned");
-        }
-
-        if (Environment.ProcessorCount < 2)
-        {
-            return new Pinning(null, $"only {Environment.ProcessorCount} core visible: running unpinned");
-        }
-
-        string? taskset = Which("taskset");
-        return taskset is null
-            ? new Pinning(null, "taskset not found on PATH: running UNPINNED (server and load generator compete for cores)")
-            : new Pinning(taskset, $"server under test -> core 0 (`taskset -c 0`), load generator -> core 1 (`taskset -c 1`); {taskset}");
-    }
-
-    public string ServerLauncher(string dotnet, out string[] prefix)
-    {
-        prefix = Taskset is null ? [] : ["-c", "0", dotnet];
-        return Taskset ?? dotnet;
-    }
-
-    public string LoadGenLauncher(string dotnet) => Taskset ?? dotnet;
-
-    public static string? Which(string name)
-    {
-        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            string candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
 }

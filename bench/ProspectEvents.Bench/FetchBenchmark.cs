@@ -23,46 +23,27 @@ internal static class FetchBenchmark
 
     public static async Task<int> RunAsync(FetchOptions o)
     {
-        var total = Stopwatch.StartNew();
-        string repo = BenchEnv.FindRepoRoot();
-        string dotnet = EnrollmentBenchmark.FindDotnet();
-        string benchDll = typeof(FetchBenchmark).Assembly.Location;
-        string resultsDir = Path.GetFullPath(o.ResultsDir ?? Path.Combine(repo, "bench", "results"));
-        Directory.CreateDirectory(resultsDir);
-        var started = DateTimeOffset.UtcNow;
-        string stamp = started.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        string runDir = Directory.CreateTempSubdirectory("prospectevents-fetch-bench-").FullName;
-
-        string machine = await BenchEnv.DescribeMachineAsync(dotnet, repo);
-        var pin = Pinning.Decide(o.NoPin);
-        Console.WriteLine($"machine : {machine}");
-        Console.WriteLine($"pinning : {pin.Description}; PostgreSQL (when run) -> core 0 beside the server: the serving side gets one core on both backends");
-        Console.WriteLine($"load    : {o.Connections} connections, {o.Ids} prospect ids/request ({o.Ids - (o.Ids / 10)} with events), all three types, windows {string.Join(", ", o.Windows).ToLowerInvariant()}, warm-up {o.WarmupSeconds}s (not counted) + {o.Seconds}s window per row");
-        Console.WriteLine($"store   : {o.Events:N0} events over {Prospects(o.Events):N0} prospects, the year before {FetchBodyFactory.Anchor:yyyy-MM-dd}");
-        Console.WriteLine($"scratch : {runDir}");
+        var bench = await BenchRun.StartAsync("fetch", o.ResultsDir, o.NoPin);
+        var pin = bench.Pin;
+        string repo = bench.Repo, dotnet = bench.Dotnet, benchDll = bench.BenchDll, runDir = bench.RunDir;
+        bench.PrintHeader(
+            $"{pin.Description}; PostgreSQL (when run) -> core 0 beside the server: the serving side gets one core on both backends",
+            $"load    : {o.Connections} connections, {o.Ids} prospect ids/request ({o.Ids - (o.Ids / 10)} with events), all three types, windows {string.Join(", ", o.Windows).ToLowerInvariant()}, warm-up {o.WarmupSeconds}s (not counted) + {o.Seconds}s window per row",
+            $"store   : {o.Events:N0} events over {Prospects(o.Events):N0} prospects, the year before {FetchBodyFactory.Anchor:yyyy-MM-dd}");
         Console.WriteLine();
 
-        string? serverDll = o.ServerDll is not null ? Path.GetFullPath(o.ServerDll) : await BenchEnv.BuildServerAsync(dotnet, repo, rebuild: !o.NoBuild, runDir);
-        if (serverDll is null || !File.Exists(serverDll))
+        if (await bench.ServerAsync(o.ServerDll, o.NoBuild) is not (var serverDll, var source))
         {
-            return Cli.Fail($"real server not available (dll: {serverDll ?? "build failed"})");
+            return 2;
         }
 
-        string source = await BenchEnv.DescribeSourceAsync(repo);
-        Console.WriteLine($"server  : {serverDll}");
-        Console.WriteLine($"source  : {source}");
         Console.WriteLine();
 
-        var report = new FetchReport
+        var report = bench.Stamped(new FetchReport
         {
-            StartedUtc = started,
-            Command = "dotnet run -c Release --project bench/ProspectEvents.Bench -- fetch " + string.Join(' ', Environment.GetCommandLineArgs().Skip(2)),
-            Machine = machine,
-            Source = source,
-            Pinning = pin.Description,
             Events = o.Events,
             Prospects = Prospects(o.Events),
-        };
+        }, source, pin.Description);
         bool setupFailed = false;
 
         if (!o.SkipBaseline)
@@ -94,17 +75,15 @@ internal static class FetchBenchmark
 
         report.HadErrors = (report.Baseline is { } b && b.Load.Errors + b.Load.WarmupErrors > 0) || report.Rows.Any(r => r.Row.Load.Errors + r.Row.Load.WarmupErrors > 0);
         PrintReport(report, o);
-        string resultFile = Path.Combine(resultsDir, $"fetch-{o.EventsLabel}-{stamp}.json");
-        await File.WriteAllTextAsync(resultFile, JsonSerializer.Serialize(report, FetchJsonContext.Default.FetchReport));
-        Console.WriteLine($"results : {resultFile}");
-        return BenchEnv.FinishRun(setupFailed ? 2 : report.HadErrors ? 1 : 0, keep: false, runDir, total);
+        await bench.WriteResultAsync($"fetch-{o.EventsLabel}", report, FetchJsonContext.Default.FetchReport);
+        return bench.Finish(setupFailed ? 2 : report.HadErrors ? 1 : 0, keep: false);
     }
 
     private static int Prospects(int events) => Math.Max(1, events / EventsPerProspect);
 
     private static async Task<RunRow?> RunBaselineAsync(FetchOptions o, Pinning pin, string dotnet, string benchDll, string runDir)
     {
-        var started = await EnrollmentBenchmark.StartServerAsync(pin, dotnet, [benchDll, "echo-server"], Path.Combine(runDir, "echo-server.log"), runDir, EnrollmentBenchmark.ServerEnvironment(extra: null));
+        var started = await ServerChild.StartAsync(pin, dotnet, [benchDll, "echo-server"], Path.Combine(runDir, "echo-server.log"), runDir, ServerChild.Environment(extra: null));
         if (started is null)
         {
             return null;
@@ -136,7 +115,7 @@ internal static class FetchBenchmark
         string ids = Path.Combine(cacheDir, $"sqlite-{o.Events}.ids");
         string workDir = Path.Combine(runDir, "sqlite");
         Directory.CreateDirectory(workDir);
-        var env = EnrollmentBenchmark.ServerEnvironment(new Dictionary<string, string?>(StringComparer.Ordinal)
+        var env = ServerChild.Environment(new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["Storage__Provider"] = "sqlite",
             ["Storage__ConnectionString"] = $"Data Source={db}",
@@ -157,12 +136,12 @@ internal static class FetchBenchmark
 
             var sw = Stopwatch.StartNew();
             // The secondary indexes the migrations gave the events table: dropped for the load, built again after it.
-            var indexes = await BenchEnv.RunAsync("sqlite3", [db, "SELECT name || char(9) || sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL"], TimeSpan.FromMinutes(1));
+            var indexes = await ProcessRunner.RunAsync("sqlite3", [db, "SELECT name || char(9) || sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL"], TimeSpan.FromMinutes(1));
             var defs = indexes.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t', 2)).ToList();
             string script = SqliteGenerationSql(o.Events, Prospects(o.Events), ids,
                 string.Concat(defs.Select(d => $"DROP INDEX {d[0]};\n")), string.Concat(defs.Select(d => d[1].Trim() + ";\n")));
             await File.WriteAllTextAsync(Path.Combine(runDir, "sqlite-generate.sql"), script);
-            var gen = await BenchEnv.RunAsync("sqlite3", [db, ".read " + Path.Combine(runDir, "sqlite-generate.sql")], TimeSpan.FromHours(1));
+            var gen = await ProcessRunner.RunAsync("sqlite3", [db, ".read " + Path.Combine(runDir, "sqlite-generate.sql")], TimeSpan.FromHours(1));
             if (!gen.Ok)
             {
                 Console.Error.WriteLine($"error: {gen.Describe("sqlite3 generation")}");
@@ -177,9 +156,9 @@ internal static class FetchBenchmark
             Console.WriteLine($"generate: cached {db} ({new FileInfo(db).Length / (1024.0 * 1024.0):F0} MiB; --regenerate to rebuild)");
         }
 
-        var check = await BenchEnv.RunAsync("sqlite3", [db, "SELECT count(*), count(DISTINCT prospect_id) FROM events"], TimeSpan.FromMinutes(10));
+        var check = await ProcessRunner.RunAsync("sqlite3", [db, "SELECT count(*), count(DISTINCT prospect_id) FROM events"], TimeSpan.FromMinutes(10));
         Console.WriteLine($"store   : events, prospects with events = {check.Stdout.Trim().Replace('|', ' ')}");
-        var plan = await BenchEnv.RunAsync("sqlite3", [db, "EXPLAIN QUERY PLAN " + FetchSql(FetchBodyFactory.ReadIds(ids).Take(o.Ids), "x'", "'")], TimeSpan.FromMinutes(1));
+        var plan = await ProcessRunner.RunAsync("sqlite3", [db, "EXPLAIN QUERY PLAN " + FetchSql(FetchBodyFactory.ReadIds(ids).Take(o.Ids), "x'", "'")], TimeSpan.FromMinutes(1));
         Console.WriteLine($"plan    : {plan.Stdout.Trim().ReplaceLineEndings(" / ")}");
         report.Plans["sqlite"] = plan.Stdout.Trim();
 
@@ -200,20 +179,20 @@ internal static class FetchBenchmark
 
     private static async Task<bool> RunPostgresAsync(FetchOptions o, Pinning pin, string dotnet, string benchDll, string serverDll, string runDir, FetchReport report)
     {
-        string? bin = ThrowawayPostgres.FindBinaries();
+        string? bin = await ThrowawayPostgres.FindBinariesAsync();
         if (bin is null)
         {
             Console.Error.WriteLine("error: no PostgreSQL binaries (initdb, pg_ctl) found");
             return false;
         }
 
-        await using var pg = await ThrowawayPostgres.StartAsync(bin, pin.Taskset, "0", "bench");
+        await using var pg = await BenchPostgres.StartAsync(bin, pin.Taskset, "0", "bench");
         var settings = await pg.PsqlAsync("bench", "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('server_version','shared_buffers','work_mem','effective_cache_size','random_page_cost')");
         Console.WriteLine($"started : PostgreSQL port {pg.Port}, postmaster pid {pg.PostmasterPid()}, affinity {(pg.PostmasterPid() is { } pm ? ProcStats.AffinityList(pm) : "n/a")}");
         Console.WriteLine($"settings: {settings.Stdout.Trim()}");
         string workDir = Path.Combine(runDir, "postgres");
         Directory.CreateDirectory(workDir);
-        var env = EnrollmentBenchmark.ServerEnvironment(new Dictionary<string, string?>(StringComparer.Ordinal)
+        var env = ServerChild.Environment(new Dictionary<string, string?>(StringComparer.Ordinal)
         {
             ["Storage__Provider"] = "postgres",
             ["Storage__ConnectionString"] = pg.ConnectionString("bench"),
@@ -254,7 +233,7 @@ internal static class FetchBenchmark
         string backend, FetchOptions o, Pinning pin, string dotnet, string benchDll, string serverDll, Dictionary<string, string?> env, string workDir, string apiKey, string ids, string runDir, FetchReport report,
         string? ingestDuring = null)
     {
-        var started = await EnrollmentBenchmark.StartServerAsync(pin, dotnet, [serverDll, "serve"], Path.Combine(runDir, $"{backend}-server.log"), workDir, env);
+        var started = await ServerChild.StartAsync(pin, dotnet, [serverDll, "serve"], Path.Combine(runDir, $"{backend}-server.log"), workDir, env);
         if (started is null)
         {
             return false;
@@ -271,7 +250,7 @@ internal static class FetchBenchmark
             for (int i = 0; i < Samples; i++)
             {
                 int len = bodies.Build(i);
-                var (status, text) = await EnrollmentBenchmark.PostOnceAsync(url, bodies.Buffer.AsMemory(0, len), apiKey);
+                var (status, text) = await ServerChild.PostOnceAsync(url, bodies.Buffer.AsMemory(0, len), apiKey);
                 if (status != 200)
                 {
                     Console.Error.WriteLine($"error: smoke POST {EventsPath} returned {status}: {BenchEnv.Shorten(text, 400)}");
@@ -311,51 +290,13 @@ internal static class FetchBenchmark
         return true;
     }
 
-    private static async Task<string?> CreatePartnerAsync(string dotnet, string serverDll, Dictionary<string, string?> env, string workDir, string runDir, string name, string? scope = null)
-    {
-        var stdout = new StringBuilder();
-        string[] scoped = scope is null ? [] : ["--scope", scope];
-        using var create = ChildProcess.Start(dotnet, [serverDll, "partners", "create", "bench", .. scoped], Path.Combine(runDir, $"{name}.log"), workDir, env, onStdoutLine: l => stdout.AppendLine(l));
-        int? code = await create.WaitAsync(TimeSpan.FromMinutes(5));
-        string? key = code == 0 ? EnrollmentBenchmark.ParseApiKey(stdout.ToString()) : null;
-        if (key is null)
-        {
-            Console.Error.WriteLine($"error: `partners create bench` exited with {code?.ToString(CultureInfo.InvariantCulture) ?? "timeout"} and no key:{Environment.NewLine}{create.Tail()}");
-        }
+    private static async Task<string?> CreatePartnerAsync(string dotnet, string serverDll, Dictionary<string, string?> env, string workDir, string runDir, string name, string? scope = null) =>
+        (await ServerChild.CreatePartnerAsync(dotnet, serverDll, env, workDir, Path.Combine(runDir, $"{name}.log"), "bench", scope))?.ApiKey;
 
-        return key;
-    }
-
-    private static async Task<RunRow?> RunLoadAsync(
-        string name, FetchOptions o, Pinning pin, string dotnet, string benchDll, ChildProcess server, Uri url, string kind, string? apiKey, string? ids, FetchWindow window, string runDir)
-    {
-        List<string> args =
-        [
-            .. pin.LoadGenPrefix, benchDll, "loadgen",
-            "--url", url.ToString(), "--kind", kind,
-            "--seconds", o.Seconds.ToString(CultureInfo.InvariantCulture),
-            "--warmup", o.WarmupSeconds.ToString(CultureInfo.InvariantCulture),
-            "--connections", o.Connections.ToString(CultureInfo.InvariantCulture),
-            "--ids", o.Ids.ToString(CultureInfo.InvariantCulture),
-            "--server-pid", server.Pid.ToString(CultureInfo.InvariantCulture),
-            "--window", window.ToString().ToLowerInvariant(),
-        ];
-        if (apiKey is not null)
-        {
-            args.AddRange(["--api-key", apiKey]);
-        }
-
-        if (ids is not null)
-        {
-            args.AddRange(["--ids-file", ids]);
-        }
-
-        var load = await LoadGeneratorChild.RunAsync(pin, dotnet, args, Path.Combine(runDir, $"loadgen-{name}.log"), TimeSpan.FromSeconds(o.WarmupSeconds + o.Seconds + 120));
-        if (load is null) return null;
-        Console.WriteLine($"per-sec : {string.Join(' ', load.PerSecondRequests)}");
-        Console.WriteLine($"result  : {load.RequestsPerSecond:F0} req/s, p50 {load.Latency.P50Ms:F2} ms, p99 {load.Latency.P99Ms:F2} ms, errors {load.Errors} (+{load.WarmupErrors} in warm-up)");
-        return new RunRow { Name = name, Load = load, ServerAffinity = ProcStats.AffinityList(server.Pid), ServerPeakRssKb = ProcStats.PeakRssKb(server.Pid) };
-    }
+    private static Task<RunRow?> RunLoadAsync(
+        string name, FetchOptions o, Pinning pin, string dotnet, string benchDll, ChildProcess server, Uri url, string kind, string? apiKey, string? ids, FetchWindow window, string runDir) =>
+        LoadGeneratorChild.MeasureAsync(name, new LoadPlan(o.Seconds, o.WarmupSeconds, o.Connections, o.Ids), pin, dotnet, benchDll, server, url, kind, apiKey, runDir,
+            ["--window", window.ToString().ToLowerInvariant(), .. ids is null ? Array.Empty<string>() : ["--ids-file", ids]]);
 
     /// <summary>The store's fetch statement with literal ids (for EXPLAIN), prefix/suffix around each id's hex.</summary>
     private static string FetchSql(IEnumerable<string> ids, string prefix, string suffix) =>
@@ -510,13 +451,8 @@ internal sealed record FetchRow
     public double? Ratio { get; init; }
 }
 
-internal sealed record FetchReport
+internal sealed record FetchReport : RunReport
 {
-    public required DateTimeOffset StartedUtc { get; init; }
-    public required string Command { get; init; }
-    public required string Machine { get; init; }
-    public string? Source { get; init; }
-    public required string Pinning { get; init; }
     public required int Events { get; init; }
     public required int Prospects { get; init; }
     public RunRow? Baseline { get; set; }

@@ -62,13 +62,8 @@ internal static partial class Cli
                     o = o with { Events = ParseCount(label), EventsLabel = label };
                     break;
                 case "--backend":
-                    o = Value(args, ref i) switch
-                    {
-                        "sqlite" => o with { Sqlite = true, Postgres = false },
-                        "postgres" => o with { Sqlite = false, Postgres = true },
-                        "both" => o with { Sqlite = true, Postgres = true },
-                        var b => throw new CliException($"unknown --backend '{b}' (sqlite | postgres | both)"),
-                    };
+                    var (sqlite, postgres) = Backends(args, ref i);
+                    o = o with { Sqlite = sqlite, Postgres = postgres };
                     break;
                 case "--window":
                     string w = Value(args, ref i);

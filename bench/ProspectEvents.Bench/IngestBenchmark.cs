@@ -34,45 +34,25 @@ internal static partial class IngestBenchmark
 
     public static async Task<int> RunAsync(IngestOptions o)
     {
-        var total = Stopwatch.StartNew();
-        string repo = BenchEnv.FindRepoRoot();
-        string dotnet = EnrollmentBenchmark.FindDotnet();
-        string resultsDir = Path.GetFullPath(o.ResultsDir ?? Path.Combine(repo, "bench", "results"));
-        Directory.CreateDirectory(resultsDir);
-        var started = DateTimeOffset.UtcNow;
-        string stamp = started.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-        string runDir = Directory.CreateTempSubdirectory("prospectevents-ingest-bench-").FullName;
-        var warnings = new List<string>();
-
-        string machine = await BenchEnv.DescribeMachineAsync(dotnet);
-        var pin = Pinning.Decide(o.NoPin);
+        var bench = await BenchRun.StartAsync("ingest", o.ResultsDir, o.NoPin);
+        var pin = bench.Pin;
+        var warnings = bench.Warnings;
+        string repo = bench.Repo, dotnet = bench.Dotnet, resultsDir = bench.ResultsDir, runDir = bench.RunDir;
         string? timeBin = File.Exists("/usr/bin/time") ? "/usr/bin/time" : null;
-        var ctx = new Context(repo, dotnet, typeof(IngestBenchmark).Assembly.Location, runDir, pin.Taskset, timeBin, TimeSpan.FromMinutes(o.StepTimeoutMinutes));
+        var ctx = new Context(repo, dotnet, bench.BenchDll, runDir, pin.Taskset, timeBin, TimeSpan.FromMinutes(o.StepTimeoutMinutes));
 
-        bool runPostgres = o.Postgres;
-        string? pgBin = null;
-        if (runPostgres)
+        string? pgBin = o.Postgres ? await BenchPostgres.FindBinariesAsync(o.BackendExplicit, warnings) : "";
+        if (pgBin is null)
         {
-            pgBin = ThrowawayPostgres.FindBinaries();
-            if (pgBin is null)
-            {
-                if (o.BackendExplicit)
-                {
-                    return Cli.Fail("--backend postgres needs the PostgreSQL server binaries (initdb, pg_ctl) in /usr/lib/postgresql/*/bin or on PATH");
-                }
-
-                warnings.Add("PostgreSQL server binaries not found: PostgreSQL rows skipped (install postgresql, or pass --backend sqlite)");
-                runPostgres = false;
-            }
+            return 2;
         }
 
+        bool runPostgres = pgBin.Length > 0;
         string pinning = pin.Taskset is null
             ? pin.Description
             : $"parse baseline{(runPostgres ? " and PostgreSQL ingest process" : "")} -> core 0 (`taskset -c 0`){(runPostgres ? "; PostgreSQL server -> core 1 (`taskset -c 1`)" : "")}; SQLite ingest process unpinned (both cores; SQLite runs inside it)";
-        Console.WriteLine($"machine : {machine}");
-        Console.WriteLine($"pinning : {pinning}");
-        Console.WriteLine($"measure : {(timeBin is null ? "peak RSS sampled from /proc/<pid>/status VmHWM every 100 ms (no /usr/bin/time)" : "peak RSS and CPU user/sys from /usr/bin/time -v (kernel rusage of the child)")}");
-        Console.WriteLine($"scratch : {runDir}");
+        bench.PrintHeader(pinning,
+            $"measure : {(timeBin is null ? "peak RSS sampled from /proc/<pid>/status VmHWM every 100 ms (no /usr/bin/time)" : "peak RSS and CPU user/sys from /usr/bin/time -v (kernel rusage of the child)")}");
         if (pin.Taskset is null)
         {
             warnings.Add($"not pinned: {pin.Description}");
@@ -95,20 +75,12 @@ internal static partial class IngestBenchmark
         string[] feedFiles = [.. feed.Files.Select(f => Path.Combine(feedDir, f.File))];
 
         // 2. The real server, built like the enrollment benchmark builds it.
-        string? serverDll = o.ServerDll is not null ? Path.GetFullPath(o.ServerDll) : await BenchEnv.BuildServerAsync(dotnet, repo, rebuild: !o.NoBuild, runDir);
-        if (serverDll is null || !File.Exists(serverDll))
+        if (await bench.ServerAsync(o.ServerDll, o.NoBuild) is not (var serverDll, var source))
         {
-            return Cli.Fail($"server not available (dll: {serverDll ?? "build failed"})");
+            return 2;
         }
 
-        string source = await BenchEnv.DescribeSourceAsync(repo);
         ctx = ctx with { ServerDll = serverDll };
-        Console.WriteLine($"server  : {serverDll}");
-        Console.WriteLine($"source  : {source}");
-        if (source.Contains("uncommitted", StringComparison.Ordinal))
-        {
-            warnings.Add("src/ had uncommitted changes when the server was built: " + source);
-        }
 
         Console.WriteLine();
 
@@ -150,13 +122,13 @@ internal static partial class IngestBenchmark
             string? sqlite3 = Pinning.Which("sqlite3");
             if (sqlite3 is not null && File.Exists(db))
             {
-                var pragmas = await BenchEnv.RunAsync(sqlite3, [db, "PRAGMA journal_mode; PRAGMA page_size; PRAGMA page_count;"], TimeSpan.FromMinutes(1));
+                var pragmas = await ProcessRunner.RunAsync(sqlite3, [db, "PRAGMA journal_mode; PRAGMA page_size; PRAGMA page_count;"], TimeSpan.FromMinutes(1));
                 string[] p = pragmas.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 sqliteSettings = p.Length >= 3
                     ? $"journal_mode={p[0]}, page_size={p[1]}, pages={p[2]}; the server's writer sets synchronous=NORMAL and cache_size=-65536 (64 MiB) (src/ProspectEvents.Storage/SqliteStore.cs)"
                     : null;
                 checks.Add(await CheckEventsAsync("sqlite", feed, feedDir,
-                    () => BenchEnv.RunAsync(sqlite3, ["-separator", "\t", db, "SELECT lower(hex(prospect_id)), event_name, observed_at, data FROM events"], TimeSpan.FromMinutes(5))));
+                    () => ProcessRunner.RunAsync(sqlite3, ["-separator", "\t", db, "SELECT lower(hex(prospect_id)), event_name, observed_at, data FROM events"], TimeSpan.FromMinutes(5))));
             }
             else
             {
@@ -177,7 +149,7 @@ internal static partial class IngestBenchmark
 
         if (runPostgres)
         {
-            var (pg, settings) = await ThrowawayPostgres.StartAnnouncedAsync(pgBin!, pin.Taskset, Database);
+            var (pg, settings) = await BenchPostgres.StartAnnouncedAsync(pgBin!, pin.Taskset, Database);
             setupFailed |= pg is null;
             if (pg is not null)
             {
@@ -223,13 +195,8 @@ internal static partial class IngestBenchmark
             warnings.Add($"this run used {o.Prospects:N0} prospects; the targets are stated for 1M (the database is smaller, so it caches better): indicative only");
         }
 
-        var report = new IngestReport
+        var report = bench.Stamped(new IngestReport
         {
-            StartedUtc = started,
-            Command = "dotnet run -c Release --project bench/ProspectEvents.Bench -- ingest " + string.Join(' ', Environment.GetCommandLineArgs().Skip(2)),
-            Machine = machine,
-            Source = source,
-            Pinning = pinning,
             FeedDirectory = feedDir,
             Feed = feed,
             SqliteSettings = sqliteSettings,
@@ -240,15 +207,13 @@ internal static partial class IngestBenchmark
             Targets = targets,
             Warnings = warnings,
             Valid = valid,
-            TotalSeconds = Math.Round(total.Elapsed.TotalSeconds, 1),
-        };
-        PrintReport(report);
-        string resultFile = Path.Combine(resultsDir, $"ingest-{stamp}.json");
-        await File.WriteAllTextAsync(resultFile, JsonSerializer.Serialize(report, IngestJsonContext.Default.IngestReport));
-        Console.WriteLine($"results : {resultFile}");
+            TotalSeconds = bench.TotalSeconds,
+        }, source, pinning);
+        PrintReport(bench, report);
+        await bench.WriteResultAsync("ingest", report, IngestJsonContext.Default.IngestReport);
         return Finish(setupFailed ? 2 : valid ? 0 : 1);
 
-        int Finish(int code) => BenchEnv.FinishRun(code, o.KeepDb, runDir, total);
+        int Finish(int code) => bench.Finish(code, o.KeepDb);
     }
 
     private static Dictionary<string, string?> IngestEnvironment(string provider, string connectionString) => new(StringComparer.Ordinal)
@@ -450,7 +415,7 @@ internal static partial class IngestBenchmark
         int? code = await wait;
         double wall = sw.Elapsed.TotalSeconds;
         var after = ProcStats.CoreTicks();
-        var (busy, steal) = CorePercent(before, after);
+        var (busy, steal) = ProcStats.CorePercent(before, after);
         var time = ctx.TimeBin is not null && File.Exists(timeFile) ? ParseTime(File.ReadAllLines(timeFile)) : null;
         var measure = new ProcessMeasure
         {
@@ -520,21 +485,6 @@ internal static partial class IngestBenchmark
         }
     }
 
-    private static (double[] Busy, double[] Steal) CorePercent((long Busy, long Steal, long Total)[] before, (long Busy, long Steal, long Total)[] after)
-    {
-        int n = Math.Min(before.Length, after.Length);
-        var busy = new double[n];
-        var steal = new double[n];
-        for (int i = 0; i < n; i++)
-        {
-            long total = after[i].Total - before[i].Total;
-            busy[i] = total > 0 ? Math.Round(100.0 * (after[i].Busy - before[i].Busy) / total, 1) : double.NaN;
-            steal[i] = total > 0 ? Math.Round(100.0 * (after[i].Steal - before[i].Steal) / total, 1) : double.NaN;
-        }
-
-        return (busy, steal);
-    }
-
     [GeneratedRegex(@"^\s*([\d,]+) rows,")]
     private static partial Regex ProgressLine();
 
@@ -588,7 +538,7 @@ internal static partial class IngestBenchmark
     /// Matches every stored event against planted.tsv: the same prospect, the same snapshot (by the event's
     /// observed_at date) and the same kind. Prints a few examples of each mismatch with the prospect's lines.
     /// </summary>
-    private static async Task<EventCheck> CheckEventsAsync(string backend, FeedManifest feed, string feedDir, Func<Task<ExecResult>> listEvents)
+    private static async Task<EventCheck> CheckEventsAsync(string backend, FeedManifest feed, string feedDir, Func<Task<ProcessResult>> listEvents)
     {
         long plantedCompany = feed.Files.Sum(f => (long)f.PlantedCompanyChanges);
         long plantedRole = feed.Files.Sum(f => (long)f.PlantedRoleChanges);
@@ -786,7 +736,7 @@ internal static partial class IngestBenchmark
         return targets;
     }
 
-    private static void PrintReport(IngestReport r)
+    private static void PrintReport(BenchRun bench, IngestReport r)
     {
         Console.WriteLine($"== Ingest (parse, detect, persist): {r.Feed.Prospects:N0} prospects x {r.Feed.Snapshots} snapshots, ~{r.Feed.AverageLineBytes:F0} B lines ==");
         Console.WriteLine();
@@ -841,29 +791,8 @@ internal static partial class IngestBenchmark
             Console.WriteLine($"{x.Backend} {x.File}: per-second progress first tenth {p.FirstTenthPerSecond:N0}/s, median {p.MedianPerSecond:N0}/s, last tenth {p.LastTenthPerSecond:N0}/s");
         }
 
-        Console.WriteLine();
-        Console.WriteLine("targets (docs/benchmarks.md, Targets) and checks:");
-        foreach (var t in r.Targets)
-        {
-            Console.WriteLine($"  [{(t.Pass is null ? "n/a " : t.Pass.Value ? "PASS" : "FAIL")}] {t.Name} {t.Target}: {t.Measured}");
-        }
-
-        if (r.Warnings.Count > 0)
-        {
-            Console.WriteLine();
-            foreach (string w in r.Warnings)
-            {
-                Console.WriteLine($"WARNING: {w}");
-            }
-        }
-
-        if (!r.Valid)
-        {
-            Console.WriteLine();
-            Console.WriteLine(new string('!', 78));
-            Console.WriteLine("!!! INCOMPLETE BENCHMARK: a step failed, timed out or rejected lines (see ERROR lines above).");
-            Console.WriteLine(new string('!', 78));
-        }
+        bench.PrintVerdict("targets (docs/benchmarks.md, Targets) and checks:", r.Targets, r.Valid,
+            "INCOMPLETE BENCHMARK: a step failed, timed out or rejected lines (see ERROR lines above).");
     }
 
     private static string Core(ProcessMeasure m, int i) => m.CoreBusyPercent.Length > i ? $"{m.CoreBusyPercent[i]:F0}%" : "n/a";

@@ -96,14 +96,8 @@ internal static partial class Cli
                 case "--gzip": o = o with { Gzip = true }; break;
                 case "--regenerate": o = o with { Regenerate = true }; break;
                 case "--backend":
-                    string b = Value(args, ref i);
-                    o = b switch
-                    {
-                        "sqlite" => o with { Sqlite = true, Postgres = false, BackendExplicit = true },
-                        "postgres" or "postgresql" => o with { Sqlite = false, Postgres = true, BackendExplicit = true },
-                        "both" => o with { Sqlite = true, Postgres = true, BackendExplicit = true },
-                        _ => throw new CliException($"--backend must be sqlite, postgres or both, not '{b}'"),
-                    };
+                    var (sqlite, postgres) = Backends(args, ref i);
+                    o = o with { Sqlite = sqlite, Postgres = postgres, BackendExplicit = true };
                     break;
                 case "--step-timeout": o = o with { StepTimeoutMinutes = PositiveInt(args, ref i) }; break;
                 case "--skip-baseline": o = o with { SkipBaseline = true }; break;

@@ -128,13 +128,8 @@ internal sealed record TargetCheck
     public bool? Pass { get; init; }
 }
 
-internal sealed record IngestReport
+internal sealed record IngestReport : VerdictReport
 {
-    public required DateTimeOffset StartedUtc { get; init; }
-    public required string Command { get; init; }
-    public required string Machine { get; init; }
-    public string? Source { get; init; }
-    public required string Pinning { get; init; }
     public required string FeedDirectory { get; init; }
     public required FeedManifest Feed { get; init; }
     public string? SqliteSettings { get; init; }
@@ -142,10 +137,6 @@ internal sealed record IngestReport
     public List<BaselineRow> Baselines { get; init; } = [];
     public List<IngestRow> Rows { get; init; } = [];
     public List<EventCheck> EventChecks { get; init; } = [];
-    public List<TargetCheck> Targets { get; init; } = [];
-    public List<string> Warnings { get; init; } = [];
-    public bool Valid { get; init; }
-    public double TotalSeconds { get; init; }
 }
 
 [JsonSourceGenerationOptions(

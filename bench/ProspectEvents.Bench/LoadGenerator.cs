@@ -96,7 +96,7 @@ internal static class LoadGenerator
             WarmupRequests = workers.Sum(w => w.WarmupRequests),
             WarmupErrors = workers.Sum(w => w.WarmupErrors),
             RequestsPerSecond = requests / windowSeconds,
-            Latency = Summarize(all),
+            Latency = LatencySummary.Of(all.Select(t => t * 1000.0 / Stopwatch.Frequency)),
             PerSecondRequests = [.. Enumerable.Range(0, o.Seconds).Select(i => workers.Sum(w => w.PerSecond[i]))],
             ErrorsByKind = new Dictionary<string, long>(errorsByKind, StringComparer.Ordinal),
             ErrorSamples = [.. errorSamples],
@@ -143,16 +143,7 @@ internal static class LoadGenerator
             var c1 = ProcStats.CoreTicks();
             double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
 
-            int cores = Math.Min(c0.Length, c1.Length);
-            double[] busy = new double[cores];
-            double[] steal = new double[cores];
-            for (int i = 0; i < cores; i++)
-            {
-                double total = c1[i].Total - c0[i].Total;
-                busy[i] = total > 0 ? Math.Round(100.0 * (c1[i].Busy - c0[i].Busy) / total, 1) : double.NaN;
-                steal[i] = total > 0 ? Math.Round(100.0 * (c1[i].Steal - c0[i].Steal) / total, 1) : double.NaN;
-            }
-
+            var (busy, steal) = ProcStats.CorePercent(c0, c1);
             double user = s1.Item1 - s0.Item1;
             double sys = s1.Item2 - s0.Item2;
             return new CpuSample(seconds, user + sys, user, sys, l1 - l0, busy, steal);
@@ -167,26 +158,6 @@ internal static class LoadGenerator
     {
         long now = Stopwatch.GetTimestamp();
         return now >= deadline ? TimeSpan.Zero : Stopwatch.GetElapsedTime(now, deadline);
-    }
-
-    private static LatencySummary Summarize(long[] ticks)
-    {
-        if (ticks.Length == 0)
-        {
-            return new LatencySummary(0, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
-        }
-
-        Array.Sort(ticks);
-        double toMs = 1000.0 / Stopwatch.Frequency;
-        double At(double p)
-        {
-            // Nearest-rank percentile.
-            long rank = (long)Math.Ceiling(p * ticks.Length);
-            return ticks[Math.Clamp(rank - 1, 0, ticks.Length - 1)] * toMs;
-        }
-
-        double mean = ticks.Average(t => (double)t) * toMs;
-        return new LatencySummary(ticks.Length, At(0.50), At(0.90), At(0.99), At(0.999), ticks[^1] * toMs, mean);
     }
 
     private sealed class Worker(int id, IRequestBodies bodies, int seconds)

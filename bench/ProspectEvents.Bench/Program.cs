@@ -24,7 +24,7 @@ try
         "parse-feed" => FeedParser.Run(Cli.ParseParseFeedOptions(rest)),
         "fetch" => await FetchBenchmark.RunAsync(Cli.ParseFetchOptions(rest)),
         "deliveries" => await DeliveryBenchmark.RunAsync(Cli.ParseDeliveryOptions(rest)),
-        "webhook-receiver" => await WebhookReceiver.RunAsync(rest),
+        "webhook-receiver" => await RunWebhookReceiverAsync(rest),
         "post-bodies" => await BodyPoster.RunAsync(Cli.ParsePostBodiesOptions(rest)),
         "feed-observations" => await ObservationFeeder.RunAsync(Cli.ParseFeedObservationsOptions(rest)),
         _ => Cli.Fail($"unknown verb '{verb}'"),
@@ -33,4 +33,13 @@ try
 catch (CliException ex)
 {
     return Cli.Fail(ex.Message);
+}
+
+// The deliveries benchmark's receiver: counts every request per sink and keeps the first 512 whole for the baseline to resend.
+static async Task<int> RunWebhookReceiverAsync(string[] args)
+{
+    string url = args is ["--urls", var u] ? u : throw new CliException("webhook-receiver needs --urls <url>");
+    await using var receiver = await WebhookReceiver.StartAsync(new WebhookReceiverOptions { Url = url, KeepPerSink = 512 });
+    await receiver.WaitForShutdownAsync();
+    return 0;
 }

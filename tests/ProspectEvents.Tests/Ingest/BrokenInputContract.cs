@@ -1,6 +1,8 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using ProspectEvents.Server.Http;
 using ProspectEvents.Tests.Infrastructure;
 using static ProspectEvents.Tests.Ingest.BulkInput;
 
@@ -13,9 +15,14 @@ namespace ProspectEvents.Tests.Ingest;
 /// </summary>
 public abstract class BrokenInputContract(Backend backend) : IAsyncLifetime
 {
+    // The server logs each request once it is done with it, at Information: a test can wait for that instead of a while.
+    private readonly LogCapture _logs = new() { MinimumLevel = LogLevel.Information };
     private ServerUnderTest _server = null!;
 
-    public async Task InitializeAsync() => _server = await ServerUnderTest.StartAsync(backend);
+    public async Task InitializeAsync() => _server = await ServerUnderTest.StartAsync(backend, new Dictionary<string, string?>
+    {
+        [$"Logging:LogLevel:{typeof(CorrelationMiddleware).FullName}"] = "Information",
+    }, builder => builder.Logging.AddProvider(_logs));
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -190,10 +197,21 @@ public abstract class BrokenInputContract(Backend backend) : IAsyncLifetime
         // The server cannot answer a client that went away (Kestrel closes a connection whose client has shut down its
         // side); it never answers it as a whole input, nor with a 500.
         Assert.True(answer.Length == 0 || answer.StartsWith("HTTP/1.1 422 ", StringComparison.Ordinal), answer);
-        await Task.Delay(500);
+        await WaitUntilFinishedAsync("POST /v1/admin/observations");
         Assert.Equal(Batch, await StatesAsync()); // the batch being filled at the cut was left out
         var (status, _) = await _server.PostAsync(Plain);
         Assert.Equal(200, status); // and the server goes on
+    }
+
+    /// <summary>Waits until the server logged a request as finished: nothing it was ingesting can be committed after that.</summary>
+    private async Task WaitUntilFinishedAsync(string methodAndPath)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!_logs.Drain().Any(e => e.EventId.Id == 1 && e.Message.StartsWith($"HTTP {methodAndPath} responded", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The server did not finish {methodAndPath} within 30 s");
+            await Task.Delay(20);
+        }
     }
 
     private async Task<long> StatesAsync() => Convert.ToInt64(await _server.SqlAsync("SELECT COUNT(*) FROM prospect_states"), System.Globalization.CultureInfo.InvariantCulture);

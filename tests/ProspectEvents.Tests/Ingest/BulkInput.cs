@@ -105,17 +105,23 @@ internal static partial class BulkInput
     [System.Text.RegularExpressions.GeneratedRegex(@"^[0-9,]+ rows, [0-9,]+/s, [0-9,]+ events, [0-9,]+ rejected$")]
     private static partial System.Text.RegularExpressions.Regex ProgressLine();
 
+    /// <summary>Starts the server's <c>ingest</c> verb on <paramref name="path"/> as a process of its own, stdout and stderr redirected.</summary>
+    public static Process StartIngestVerb(StorageOptions storage, string path)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "ProspectEvents.Server.dll"), "ingest", path }) start.ArgumentList.Add(arg);
+        start.Environment["Storage__Provider"] = storage.Provider;
+        start.Environment["Storage__ConnectionString"] = storage.ConnectionString;
+        return Process.Start(start)!;
+    }
+
     /// <summary>
     /// Runs the real executable's <c>ingest</c> verb on <paramref name="path"/> and samples its peak resident set (VmHWM,
     /// a high-water mark the kernel keeps) every few milliseconds until it exits.
     /// </summary>
     public static async Task<(int ExitCode, string Output, string Error, long PeakRssBytes)> VerbProcessAsync(StorageOptions storage, string path)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "ProspectEvents.Server.dll"), "ingest", path }) start.ArgumentList.Add(arg);
-        start.Environment["Storage__Provider"] = storage.Provider;
-        start.Environment["Storage__ConnectionString"] = storage.ConnectionString;
-        using var process = Process.Start(start)!;
+        using var process = StartIngestVerb(storage, path);
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         long peak = 0;

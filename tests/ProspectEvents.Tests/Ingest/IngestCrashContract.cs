@@ -86,11 +86,7 @@ public abstract class IngestCrashContract(Backend backend)
 
     private static async Task<(int ExitCode, bool Killed)> RunIngestAsync(StorageOptions storage, string feed, TimeSpan? killAfter)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "ProspectEvents.Server.dll"), "ingest", feed }) start.ArgumentList.Add(arg);
-        start.Environment["Storage__Provider"] = storage.Provider;
-        start.Environment["Storage__ConnectionString"] = storage.ConnectionString;
-        using var process = Process.Start(start)!;
+        using var process = BulkInput.StartIngestVerb(storage, feed);
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
         if (killAfter is { } delay && !process.WaitForExit(delay))

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using ProspectEvents.Server.Webhooks;
 using ProspectEvents.Tests.Infrastructure;
 
@@ -113,6 +114,27 @@ public sealed class WebhookReceiverTests : IAsyncLifetime
         var received = Assert.Single(_receiver.Requests);
         Assert.True(received.AnchorVerified);
         Assert.True(received.StandardVerified);
+    }
+
+    [Fact]
+    public async Task TheReportCountsEachSinksRequestsAndRepeatsAndKeepsTheirBodiesAsSamples()
+    {
+        foreach (var (sink, id) in new[] { ("a", "msg_1"), ("a", "msg_1"), ("a", "msg_2"), ("b", "msg_3") })
+        {
+            using var request = Signed(id, Now, Body);
+            request.RequestUri = new Uri(_receiver.BaseUri, $"hook/{sink}");
+            using var response = await _client.SendAsync(request);
+        }
+
+        var report = JsonSerializer.Deserialize(await _client.GetStringAsync(new Uri(_receiver.BaseUri, "report/a?arrivals=true")), ReceiverJsonContext.Default.ReceiverReport)!;
+        var samples = JsonSerializer.Deserialize(await _client.GetStringAsync(new Uri(_receiver.BaseUri, "samples/b")), ReceiverJsonContext.Default.ListRequestSample)!;
+
+        Assert.Equal((3L, 1L, 3L * Body.Length), (report.Count, report.Duplicates, report.BodyBytes));
+        Assert.Equal(["ev_1", "ev_1", "ev_1"], report.EventIds!);
+        var sample = Assert.Single(samples);
+        Assert.Equal(Encoding.UTF8.GetString(Body), sample.Body);
+        Assert.Contains(sample.Headers, h => string.Equals(h[0], "webhook-id", StringComparison.OrdinalIgnoreCase) && h[1] == "msg_3");
+        Assert.DoesNotContain(sample.Headers, h => string.Equals(h[0], "Host", StringComparison.OrdinalIgnoreCase));
     }
 
     [Fact]

@@ -1,17 +1,24 @@
+using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.IO.Pipelines;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace ProspectEvents.Tests.Infrastructure;
+namespace ProspectEvents.Testing;
 
 /// <summary>One request as the receiver saw it, with what its own verification made of both signatures.</summary>
 public sealed record ReceivedRequest(
@@ -40,28 +47,52 @@ public sealed record ReceiverAnswer(int Status, TimeSpan Delay = default, string
         (_, before) => before < n ? new ReceiverAnswer(status) : Ok;
 }
 
+/// <summary>Where a <see cref="WebhookReceiver"/> listens and how much it keeps.</summary>
+public sealed record WebhookReceiverOptions
+{
+    /// <summary>The secret as the API returns it: <c>webhook_secret</c> (base64url) or <c>standard_webhooks_secret</c> (<c>whsec_</c>); null verifies nothing.</summary>
+    public string? Secret { get; init; }
+
+    /// <summary>The address to listen on, e.g. <c>http://127.0.0.1:5099</c>; null takes a free loopback port.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>How many requests per sink are kept whole (body and headers); later ones are only counted, so a benchmark's flood costs no memory.</summary>
+    public int KeepPerSink { get; init; } = int.MaxValue;
+}
+
 /// <summary>
-/// A real webhook endpoint on a free loopback port for delivery tests. It verifies both signature schemes with code of
-/// its own (HMAC-SHA256 and base64 written here, nothing shared with the server) so a signer bug cannot hide behind a
-/// verifier with the same bug, and answers as <see cref="Behaviour"/> scripts it.
+/// A real webhook endpoint for delivery tests and the delivery benchmark. It verifies both signature schemes with code
+/// of its own (HMAC-SHA256 and base64 written here, nothing shared with the server) so a signer bug cannot hide behind
+/// a verifier with the same bug, and answers as <see cref="Behaviour"/> scripts it. Requests are grouped into sinks by
+/// the last segment of their path; <c>GET /report/{sink}</c> and <c>GET /samples/{sink}</c> tell another process what
+/// a sink has seen, <c>GET /readyz</c> that the receiver is up.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     /// <summary>How far a signed timestamp may be from the receiver's clock, as Standard Webhooks libraries allow.</summary>
     public static readonly TimeSpan Tolerance = TimeSpan.FromMinutes(5);
 
+    // Headers the HTTP stack sets itself; a sample carries the rest, for a baseline to send again as they are.
+    private static readonly HashSet<string> TransportHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Host", "Content-Length", "Transfer-Encoding", "Connection", "Expect",
+    };
+
     private readonly WebApplication _app;
+    private readonly int _keepPerSink;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private readonly List<ReceivedRequest> _requests = [];
     private readonly Dictionary<string, int> _countById = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Sink> _sinks = new(StringComparer.Ordinal);
     private TaskCompletionSource _arrival = NewArrival();
-    private volatile byte[] _key;
+    private volatile byte[]? _key;
 
-    private WebhookReceiver(WebApplication app, byte[] key)
+    private WebhookReceiver(WebApplication app, byte[]? key, int keepPerSink)
     {
         _app = app;
         _key = key;
+        _keepPerSink = keepPerSink;
     }
 
     public Uri BaseUri { get; private set; } = null!;
@@ -84,14 +115,31 @@ public sealed class WebhookReceiver : IAsyncDisposable
     }
 
     /// <param name="secretText">The secret as the API returns it: <c>webhook_secret</c> (base64url) or <c>standard_webhooks_secret</c> (<c>whsec_</c>).</param>
-    public static async Task<WebhookReceiver> StartAsync(string secretText)
+    public static Task<WebhookReceiver> StartAsync(string secretText) => StartAsync(new WebhookReceiverOptions { Secret = secretText });
+
+    public static async Task<WebhookReceiver> StartAsync(WebhookReceiverOptions options)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http1));
+        if (options.Url is null)
+        {
+            builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        }
+        else
+        {
+            builder.WebHost.UseUrls(options.Url);
+        }
+
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var receiver = new WebhookReceiver(app, DecodeSecret(secretText));
-        app.Run(receiver.AnswerAsync);
+        var receiver = new WebhookReceiver(app, options.Secret is null ? null : DecodeSecret(options.Secret), options.KeepPerSink);
+        app.MapGet("/readyz", () => TypedResults.Ok());
+        app.MapGet("/report/{sink}", (string sink, bool? arrivals) =>
+            TypedResults.Text(JsonSerializer.Serialize(receiver.SinkNamed(sink).Report(sink, arrivals == true), ReceiverJsonContext.Default.ReceiverReport), "application/json"));
+        app.MapGet("/samples/{sink}", (string sink) =>
+            TypedResults.Text(JsonSerializer.Serialize(receiver.SinkNamed(sink).Samples(), ReceiverJsonContext.Default.ListRequestSample), "application/json"));
+        // Every other path and method is a webhook request (the report routes above are more specific, so they win).
+        app.Map("{**path}", receiver.AnswerAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         receiver.BaseUri = new Uri(address.TrimEnd('/') + "/");
@@ -100,6 +148,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     /// <summary>Verifies later requests with another secret, as after a rotation.</summary>
     public void SetSecret(string secretText) => _key = DecodeSecret(secretText);
+
+    /// <summary>Completes when the host is asked to stop (SIGTERM, Ctrl+C), for a receiver that is a process of its own.</summary>
+    public Task WaitForShutdownAsync() => _app.WaitForShutdownAsync();
 
     /// <summary>Waits until <paramref name="condition"/> holds for the requests so far; on timeout says what did arrive.</summary>
     public async Task<IReadOnlyList<ReceivedRequest>> WaitForAsync(Func<IReadOnlyList<ReceivedRequest>, bool> condition, TimeSpan timeout)
@@ -141,16 +192,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private async Task AnswerAsync(HttpContext http)
     {
         var at = Clock.GetUtcNow();
-        using var body = new MemoryStream();
-        await http.Request.Body.CopyToAsync(body, http.RequestAborted);
-        var bytes = body.ToArray();
-
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, values) in http.Request.Headers) headers[name] = values.ToString();
-        var id = headers.GetValueOrDefault("webhook-id");
-        var key = _key;
-        var request = new ReceivedRequest(at, http.Request.Path + http.Request.QueryString, headers, bytes,
-            VerifyAnchor(key, headers, bytes, at), VerifyStandard(key, headers, bytes, at), id, AnsweredStatus: 0);
+        var bytes = await ReadBodyAsync(http.Request.BodyReader, http.RequestAborted);
+        var sink = SinkNamed(SinkOf(http.Request.Path));
+        var id = http.Request.Headers["webhook-id"].ToString() is { Length: > 0 } header ? header : null;
 
         int before;
         lock (_gate)
@@ -159,9 +203,23 @@ public sealed class WebhookReceiver : IAsyncDisposable
             _countById[id ?? ""] = before + 1;
         }
 
-        var answer = Behaviour?.Invoke(request, before) ?? ReceiverAnswer.Ok;
+        // Kept whole only while someone may look at it: a benchmark's flood is only counted.
+        var keep = sink.Count < _keepPerSink;
+        ReceivedRequest? request = null;
+        if (keep || Behaviour is not null)
+        {
+            var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var (name, values) in http.Request.Headers) headers[name] = values.ToString();
+            var key = _key;
+            request = new ReceivedRequest(at, http.Request.Path + http.Request.QueryString, headers, bytes,
+                key is not null && VerifyAnchor(key, headers, bytes, at), key is not null && VerifyStandard(key, headers, bytes, at), id, AnsweredStatus: 0);
+        }
+
+        var answer = request is null ? ReceiverAnswer.Ok : Behaviour?.Invoke(request, before) ?? ReceiverAnswer.Ok;
+        var kept = keep ? request! with { AnsweredStatus = answer.Abort ? 0 : answer.Status } : null;
         // Recorded before any delay, so a test can see the request arrived while the sender is still waiting.
-        Record(request with { AnsweredStatus = answer.Abort ? 0 : answer.Status });
+        sink.Add(at.UtcTicks, EventId(bytes), before > 0, bytes.Length, kept, _keepPerSink);
+        Record(kept);
 
         if (answer.Delay > TimeSpan.Zero)
         {
@@ -187,12 +245,12 @@ public sealed class WebhookReceiver : IAsyncDisposable
         if (answer.Body is not null) await http.Response.WriteAsync(answer.Body, http.RequestAborted);
     }
 
-    private void Record(ReceivedRequest request)
+    private void Record(ReceivedRequest? request)
     {
         TaskCompletionSource arrived;
         lock (_gate)
         {
-            _requests.Add(request);
+            if (request is not null) _requests.Add(request);
             arrived = _arrival;
             _arrival = NewArrival();
         }
@@ -200,9 +258,102 @@ public sealed class WebhookReceiver : IAsyncDisposable
         arrived.SetResult();
     }
 
+    private Sink SinkNamed(string name) => _sinks.GetOrAdd(name, _ => new Sink());
+
+    private static string SinkOf(PathString path) => path.Value is { } p ? p[(p.LastIndexOf('/') + 1)..] : "";
+
+    private static async Task<byte[]> ReadBodyAsync(PipeReader reader, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var read = await reader.ReadAsync(cancellationToken);
+            if (read.IsCompleted || read.IsCanceled)
+            {
+                var bytes = read.Buffer.ToArray();
+                reader.AdvanceTo(read.Buffer.End);
+                return bytes;
+            }
+
+            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        }
+    }
+
+    /// <summary>The body's <c>event_id</c> (the server writes it first; searched in the first 128 bytes), or null.</summary>
+    private static string? EventId(byte[] body)
+    {
+        var head = body.AsSpan(0, Math.Min(body.Length, 128));
+        ReadOnlySpan<byte> key = "\"event_id\":\""u8;
+        int at = head.IndexOf(key);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var rest = head[(at + key.Length)..];
+        int end = rest.IndexOf((byte)'"');
+        return end < 0 ? null : Encoding.ASCII.GetString(rest[..end]);
+    }
+
     private static TaskCompletionSource NewArrival() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Anchor scheme: <c>X-Signature</c> = padded base64url of HMAC-SHA256 over <c>"{X-Timestamp}.{body}"</c>.</summary>
+    /// <summary>What one sink has seen: every arrival (time, event id, bytes, repeats), the first requests whole.</summary>
+    private sealed class Sink
+    {
+        private readonly Lock _gate = new();
+        private readonly List<long> _ticks = new(1024);
+        private readonly List<string?> _eventIds = new(1024);
+        private readonly List<ReceivedRequest> _kept = [];
+        private long _bytes;
+        private long _duplicates;
+
+        public int Count
+        {
+            get
+            {
+                lock (_gate) return _ticks.Count;
+            }
+        }
+
+        public void Add(long ticks, string? eventId, bool duplicate, long bodyBytes, ReceivedRequest? request, int keep)
+        {
+            lock (_gate)
+            {
+                _ticks.Add(ticks);
+                _eventIds.Add(eventId);
+                _bytes += bodyBytes;
+                if (duplicate) _duplicates++;
+                if (request is not null && _kept.Count < keep) _kept.Add(request);
+            }
+        }
+
+        public ReceiverReport Report(string name, bool arrivals)
+        {
+            lock (_gate)
+            {
+                return new ReceiverReport
+                {
+                    Sink = name,
+                    Count = _ticks.Count,
+                    Duplicates = _duplicates,
+                    BodyBytes = _bytes,
+                    FirstTicks = _ticks.Count == 0 ? 0 : _ticks.Min(),
+                    LastTicks = _ticks.Count == 0 ? 0 : _ticks.Max(),
+                    Ticks = arrivals ? [.. _ticks] : null,
+                    EventIds = arrivals ? [.. _eventIds] : null,
+                };
+            }
+        }
+
+        public List<RequestSample> Samples()
+        {
+            lock (_gate)
+            {
+                return [.. _kept.Select(r => new RequestSample(r.BodyText, [.. r.Headers.Where(h => !TransportHeaders.Contains(h.Key)).Select(h => new[] { h.Key, h.Value })]))];
+            }
+        }
+    }
+
     private static bool VerifyAnchor(byte[] key, Dictionary<string, string> headers, byte[] body, DateTimeOffset now)
     {
         if (!headers.TryGetValue("X-Timestamp", out var timestamp) || !headers.TryGetValue("X-Signature", out var signature)) return false;
@@ -262,3 +413,24 @@ public sealed class WebhookReceiver : IAsyncDisposable
         return text.ToString();
     }
 }
+
+/// <summary>One request as a sink kept it, for a baseline to send again: the body text and its headers (name, value).</summary>
+public sealed record RequestSample(string Body, List<string[]> Headers);
+
+/// <summary>What one receiver sink has seen; the per-request lists only when asked for.</summary>
+public sealed record ReceiverReport
+{
+    public required string Sink { get; init; }
+    public long Count { get; init; }
+    public long Duplicates { get; init; }
+    public long BodyBytes { get; init; }
+    public long FirstTicks { get; init; }
+    public long LastTicks { get; init; }
+    public List<long>? Ticks { get; init; }
+    public List<string?>? EventIds { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(ReceiverReport))]
+[JsonSerializable(typeof(List<RequestSample>))]
+public sealed partial class ReceiverJsonContext : JsonSerializerContext;
