@@ -4,7 +4,8 @@ namespace ProspectEvents.Bench;
 
 /// <summary>
 /// Builds enrollment-shaped JSON bodies into one reusable buffer per worker:
-/// <c>{"enrollment_key":"bench_w{worker}_{n}","event_types":[...],"prospect_ids":[ids x N],"ttl_days":365}</c>.
+/// <c>{"enrollment_key":"bench_w{worker}_{n}","event_types":[...],"prospect_ids":[ids x N],"ttl_days":365}</c>, with
+/// <c>"webhook_id"</c> after the key for a v2 POST.
 /// The fixed parts are pre-encoded; per request only the key counter and the random 40-char lowercase
 /// hex ids are rewritten (a few hundred ns, measured and reported as body_build_nanoseconds), so the
 /// generator stays cheap while every request is a genuinely new enrollment. A worker has at most one
@@ -22,14 +23,15 @@ internal sealed class BodyFactory : IRequestBodies
     private readonly Random _rng;
     private readonly int _ids;
 
-    public BodyFactory(int worker, int ids)
+    public BodyFactory(int worker, int ids, string? webhookId = null)
     {
         _ids = ids;
         // Unseeded Random is the fast xoshiro implementation (a seeded one uses the slow legacy algorithm).
         _rng = new Random();
         _random = new byte[ids * 20];
         _head = Encoding.UTF8.GetBytes($"{{\"enrollment_key\":\"bench_w{worker}_");
-        _middle = "\",\"event_types\":[\"prospect_changed_role\",\"prospect_changed_company\"],\"prospect_ids\":["u8.ToArray();
+        _middle = Encoding.UTF8.GetBytes((webhookId is null ? "\"" : $"\",\"webhook_id\":\"{webhookId}\"") +
+            ",\"event_types\":[\"prospect_changed_role\",\"prospect_changed_company\"],\"prospect_ids\":[");
         _tail = "],\"ttl_days\":365}"u8.ToArray();
         _buffer = new byte[_head.Length + 20 + _middle.Length + (ids * 43) + _tail.Length];
     }

@@ -13,6 +13,8 @@ internal sealed record EnrollmentOptions
     public int WarmupSeconds { get; init; } = 15;
     public int Connections { get; init; } = 32;
     public int Ids { get; init; } = 20;
+    /// <summary>v1, or v2: POST /v2/prospects/events/enrollments bound to a webhook the run creates.</summary>
+    public string Api { get; init; } = "v1";
     public bool BaselineOnly { get; init; }
     public bool RealOnly { get; init; }
     public bool NoPin { get; init; }
@@ -42,6 +44,8 @@ internal sealed record LoadOptions
     public int ServerPid { get; init; }
     public string? IdsFile { get; init; }
     public FetchWindow Window { get; init; } = FetchWindow.Narrow;
+    /// <summary>Enrollment bodies name this webhook (a v2 POST).</summary>
+    public string? WebhookId { get; init; }
 }
 
 internal static partial class Cli
@@ -60,7 +64,8 @@ internal static partial class Cli
           --seconds N        measured window per server (default 15)
           --warmup N         warm-up seconds before the window, not counted (default 15)
           --connections N    concurrent HTTP/1.1 connections, one request loop each (default 32)
-          --ids N            prospect ids per request (default 20)
+          --ids N            prospect ids per request (default 20; v2 takes up to 1000)
+          --api v1|v2        v2: POST /v2/prospects/events/enrollments with a webhook_id (default v1)
           --baseline-only    run only the echo baseline (no real server)
           --real-only        run only the real server (no ratio is printed)
           --server-dll PATH  use an already built ProspectEvents.Server.dll instead of building it
@@ -92,6 +97,10 @@ internal static partial class Cli
                 case "--warmup": o = o with { WarmupSeconds = NonNegativeInt(args, ref i) }; break;
                 case "--connections": o = o with { Connections = PositiveInt(args, ref i) }; break;
                 case "--ids": o = o with { Ids = PositiveInt(args, ref i) }; break;
+                case "--api":
+                    o = o with { Api = Value(args, ref i) };
+                    if (o.Api is not ("v1" or "v2")) throw new CliException($"--api takes v1 or v2, not '{o.Api}'");
+                    break;
                 case "--baseline-only": o = o with { BaselineOnly = true }; break;
                 case "--real-only": o = o with { RealOnly = true }; break;
                 case "--no-pin": o = o with { NoPin = true }; break;
@@ -142,6 +151,7 @@ internal static partial class Cli
                 case "--server-pid": o = o with { ServerPid = PositiveInt(args, ref i) }; break;
                 case "--ids-file": o = o with { IdsFile = Value(args, ref i) }; break;
                 case "--window": o = o with { Window = ParseWindow(Value(args, ref i)) }; break;
+                case "--webhook-id": o = o with { WebhookId = Value(args, ref i) }; break;
                 default: throw new CliException($"unknown loadgen option '{args[i]}'");
             }
         }

@@ -42,7 +42,7 @@ internal static class LoadGenerator
         {
             BodyKind.Fetch => new FetchBodyFactory(known ?? throw new CliException("--kind fetch needs --ids-file"), o.Ids, o.Window),
             BodyKind.Get => new NoBody(),
-            _ => new BodyFactory(worker, o.Ids),
+            _ => new BodyFactory(worker, o.Ids, o.WebhookId),
         };
         int bodyBytes = Bodies(0).Build(0);
 
