@@ -14,13 +14,14 @@ public abstract partial class Store
     public Task<string> UpsertEnrollmentAsync(string partnerId, EnrollmentRequest request, DateTimeOffset now, CancellationToken cancellationToken) =>
         WriteAsync((connection, transaction) => UpsertEnrollmentAsync(connection, transaction, partnerId, null, request, now, cancellationToken), cancellationToken);
 
+    /// <param name="newId">The id a new enrollment gets (default: a fresh one): the id returned is it only if this write created the enrollment.</param>
     private async Task<string> UpsertEnrollmentAsync(DbConnection connection, DbTransaction transaction,
-        string partnerId, string? webhookId, EnrollmentRequest request, DateTimeOffset now, CancellationToken cancellationToken)
+        string partnerId, string? webhookId, EnrollmentRequest request, DateTimeOffset now, CancellationToken cancellationToken, string? newId = null)
     {
         Interlocked.Increment(ref _enrollmentWrites);
         // The hot path of the API: plain commands (kept prepared where the provider can) rather than Dapper.
         await using var command = Command(connection, transaction, UpsertEnrollmentSql);
-        AddParameter(command, "@id", Ids.NewEnrollmentId());
+        AddParameter(command, "@id", newId ?? Ids.NewEnrollmentId());
         AddParameter(command, "@partnerId", partnerId);
         AddParameter(command, "@key", request.EnrollmentKey);
         AddParameter(command, "@types", (int)request.EventTypes);

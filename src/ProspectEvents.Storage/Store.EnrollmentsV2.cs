@@ -13,7 +13,22 @@ public abstract partial class Store
     /// as v1 does when it delivers to that webhook already; <see cref="EnrollmentWrite.WebhookConflict"/> when it delivers
     /// to another.
     /// </summary>
-    public Task<EnrollmentWriteResult> UpsertEnrollmentV2Async(string partnerId, string webhookId, EnrollmentRequest request, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public async Task<EnrollmentWriteResult> UpsertEnrollmentV2Async(string partnerId, string webhookId, EnrollmentRequest request, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await UpsertEnrollmentV2OnceAsync(partnerId, webhookId, request, now, cancellationToken);
+        }
+        catch (BoundElsewhereException)
+        {
+            return new EnrollmentWriteResult(EnrollmentWrite.WebhookConflict);
+        }
+    }
+
+    /// <summary>Thrown out of a write transaction to undo it: the key turned out to name an enrollment of another webhook.</summary>
+    private sealed class BoundElsewhereException : Exception;
+
+    private Task<EnrollmentWriteResult> UpsertEnrollmentV2OnceAsync(string partnerId, string webhookId, EnrollmentRequest request, DateTimeOffset now, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
             if (await CheckBindableAsync(connection, transaction, partnerId, webhookId, cancellationToken) is { } refused) return new EnrollmentWriteResult(refused);
@@ -32,8 +47,16 @@ public abstract partial class Store
                     return new EnrollmentWriteResult(EnrollmentWrite.Added, added, request.EnrollmentKey, webhookId, EnrollmentStatus.Active);
                 }
             }
-            var created = await UpsertEnrollmentAsync(connection, transaction, partnerId, webhookId, request, now, cancellationToken);
-            return new EnrollmentWriteResult(EnrollmentWrite.Created, created, request.EnrollmentKey, webhookId, EnrollmentStatus.Active);
+            var newId = Ids.NewEnrollmentId();
+            var upserted = await UpsertEnrollmentAsync(connection, transaction, partnerId, webhookId, request, now, cancellationToken, newId);
+            if (upserted == newId) return new EnrollmentWriteResult(EnrollmentWrite.Created, upserted, request.EnrollmentKey, webhookId, EnrollmentStatus.Active);
+
+            // Another write created the key after the check above (PostgreSQL, read committed: the upsert then waited
+            // for it and added to its enrollment). That is an add if it delivers to this webhook; otherwise undo it all.
+            await using var bound = Command(connection, transaction, $"SELECT {BoundWebhookSql} FROM enrollments e WHERE e.enrollment_id = @id");
+            AddParameter(bound, "@id", upserted);
+            if (await bound.ExecuteScalarAsync(cancellationToken) as string != webhookId) throw new BoundElsewhereException();
+            return new EnrollmentWriteResult(EnrollmentWrite.Added, upserted, request.EnrollmentKey, webhookId, EnrollmentStatus.Active);
         }, cancellationToken);
 
     /// <summary>
