@@ -204,6 +204,32 @@ public abstract class EnrollmentsV2Contract(Backend backend) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AV2CreateRacingAV1CreateOfTheSameKeyNeverClaimsTheV1Enrollment()
+    {
+        var (_, client, webhook) = await PartnerWithWebhookAsync(); // no v1 webhook: a v1 enrollment delivers to none of the v2 ones
+        var posts = Enumerable.Range(0, 40).Select(i => i % 2 == 0
+            ? client.PostJsonAsync(EnrollmentsPath, $$"""{"enrollment_key":"race","event_types":["prospect_changed_role"],"prospect_ids":["{{Id(i + 1)}}"]}""")
+            : client.PostJsonAsync(EnrollmentsV2Path, EnrollmentV2("race", webhook, [Id(i + 1)])));
+
+        var responses = await Task.WhenAll(posts);
+
+        var listed = await OnlyAsync(client);
+        var v2 = await Task.WhenAll(responses.Where((_, i) => i % 2 == 1).Select(async r => ((int)r.StatusCode, await r.JsonAsync())));
+        if (listed.GetProperty("webhook_id").ValueKind == JsonValueKind.Null)
+        {
+            Assert.All(v2, r => Assert.Equal(409, r.Item1)); // v1 made it: every v2 post names another webhook
+            Assert.Equal(20, listed.GetProperty("prospect_ids").GetArrayLength());
+        }
+        else
+        {
+            Assert.Equal(webhook, listed.GetProperty("webhook_id").GetString());
+            Assert.Equal(1, v2.Count(r => r.Item1 == 201));
+            Assert.All(v2, r => Assert.Contains(r.Item1, new[] { 200, 201 }));
+            Assert.Equal(40, listed.GetProperty("prospect_ids").GetArrayLength());
+        }
+    }
+
+    [Fact]
     public async Task AThousandAndOneProspectIdsAre422()
     {
         var (_, client, webhook) = await PartnerWithWebhookAsync();

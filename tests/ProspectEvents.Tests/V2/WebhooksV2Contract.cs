@@ -143,6 +143,21 @@ public abstract class WebhooksV2Contract(Backend backend) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConcurrentCreatesNeverPassTheLimitOrShareAName()
+    {
+        var (_, client) = await _server.NewPartnerAsync();
+        var posts = Enumerable.Range(0, 30).Select(i => client.PostJsonAsync(WebhooksPath, Webhook($"hook {i % 15}", Url($"h{i}"))));
+
+        var responses = await Task.WhenAll(posts);
+
+        Assert.Equal(10, responses.Count(r => (int)r.StatusCode == 201));
+        Assert.Equal(20, responses.Count(r => (int)r.StatusCode == 409));
+        var names = (await ListWebhooksAsync(client)).Select(w => w.GetProperty("name").GetString()).ToArray();
+        Assert.Equal(10, names.Length);
+        Assert.Equal(10, names.Distinct().Count());
+    }
+
+    [Fact]
     public async Task TheV1WebhookCountsTowardTheTenOnceRegistered()
     {
         var (partner, client) = await _server.NewPartnerAsync();
