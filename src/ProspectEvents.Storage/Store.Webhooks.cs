@@ -114,6 +114,9 @@ public abstract partial class Store
     {
         try
         {
+            // Names are unique per partner, and every partner has a legacy webhook named "v1" (listed once registered):
+            // the unique index covers the other webhooks only, so the name is refused here.
+            if (spec.Name == WebhookModel.LegacyName) return new WebhookWriteResult(WebhookWrite.NameTaken);
             return await WriteAsync(async (connection, transaction) =>
             {
                 // Under the write lock (SQLite) or the partner's row lock (PostgreSQL), so two creates cannot both pass the count.
@@ -180,6 +183,7 @@ public abstract partial class Store
             return await ThenOutboxWritten(WriteAsync(async (connection, transaction) =>
             {
                 if (await FindWritableAsync(connection, transaction, partnerId, webhookId, cancellationToken) is { } refused) return refused;
+                if (patch.Name == WebhookModel.LegacyName) return new WebhookWriteResult(WebhookWrite.NameTaken); // the legacy one's, as on create
                 await using var command = Command(connection, transaction, $"""
                     UPDATE webhooks SET
                         name = COALESCE(@name, name),

@@ -105,11 +105,15 @@ public static class WebhooksApi
         }
     }
 
-    /// <summary>The optional <c>simulation</c> block of a connectivity check: which test events to send (one by default).</summary>
-    internal static (string EventName, int Count, DateTimeOffset EventTime) ReadSimulation(BodyValidator validator, TimeProvider clock)
+    /// <summary>
+    /// The optional <c>simulation</c> block of a connectivity check: which test events to send (one by default). v2 takes
+    /// any name of the anchor's shared EventTypeEnum, as its V2WebhookSimulation does (business types included, e.g.
+    /// executive_joined_company); v1's WebhookSimulationEventType has the prospect types only.
+    /// </summary>
+    internal static (string EventName, int Count, DateTimeOffset EventTime) ReadSimulation(BodyValidator validator, TimeProvider clock, bool v2 = false)
     {
         var simulation = validator.OptionalObject("simulation");
-        var eventName = simulation?.OptionalEnum("event_name", EventTypeNames.All) ?? EventTypeNames.ChangedCompany;
+        var eventName = simulation?.OptionalEnum("event_name", v2 ? AnchorEventTypes.All : EventTypeNames.All) ?? EventTypeNames.ChangedCompany;
         var count = simulation?.OptionalInt("number_of_events", 1, WebhookLimits.MaxSimulatedEvents) ?? 1;
         var eventTime = simulation?.OptionalTime("event_time") ?? clock.GetUtcNow();
         return (eventName, count, eventTime);

@@ -160,7 +160,7 @@ public static class WebhooksV2Api
             using (document)
             {
                 var validator = new BodyValidator(document!);
-                tests = WebhooksApi.ReadSimulation(validator, clock);
+                tests = WebhooksApi.ReadSimulation(validator, clock, v2: true);
                 if (validator.Finish() is { } invalid) return invalid;
             }
         }
