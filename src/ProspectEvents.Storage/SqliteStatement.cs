@@ -5,9 +5,9 @@ namespace ProspectEvents.Storage;
 
 /// <summary>
 /// A statement prepared once on a connection and bound by position through SQLite's own API, for ingest's bulk
-/// inserts. Microsoft.Data.Sqlite binds each parameter by name, through a parameter object, a boxed value and a
-/// UTF-8 copy of each text: for a state row of ten columns that cost more than the insert itself. Texts are bound as
-/// UTF-16 (SQLite converts them as it copies them), ids straight from a span.
+/// inserts and the event fetch. Microsoft.Data.Sqlite binds each parameter by name, through a parameter object, a
+/// boxed value and a UTF-8 copy of each text: for a state row of ten columns that cost more than the insert itself.
+/// Texts are bound as UTF-16 (SQLite converts them as it copies them), ids straight from a span.
 /// </summary>
 internal sealed class SqliteStatement : IDisposable
 {
@@ -41,6 +41,27 @@ internal sealed class SqliteStatement : IDisposable
             raw.sqlite3_reset(_statement);
         }
     }
+
+    /// <summary>Steps the statement: true with a row to read, false at its end.</summary>
+    public bool Step()
+    {
+        var result = raw.sqlite3_step(_statement);
+        if (result == raw.SQLITE_ROW) return true;
+        if (result != raw.SQLITE_DONE) Check(result);
+        return false;
+    }
+
+    /// <summary>Readies the statement for the next binding (the bound values stay).</summary>
+    public void Reset() => raw.sqlite3_reset(_statement);
+
+    /// <summary>Column <paramref name="column"/> (from 0) of the current row as an integer.</summary>
+    public long Int64(int column) => raw.sqlite3_column_int64(_statement, column);
+
+    /// <summary>
+    /// Column <paramref name="column"/> (from 0) of the current row as bytes, a text's as UTF-8, valid until the next
+    /// step or reset.
+    /// </summary>
+    public ReadOnlySpan<byte> Bytes(int column) => raw.sqlite3_column_blob(_statement, column);
 
     private void Check(int result) => SqliteException.ThrowExceptionForRC(result, _db);
 

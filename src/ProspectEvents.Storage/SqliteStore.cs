@@ -6,7 +6,7 @@ using Microsoft.Data.Sqlite;
 namespace ProspectEvents.Storage;
 
 /// <summary>The embedded default: one SQLite file in WAL mode.</summary>
-public sealed class SqliteStore : Store
+public sealed partial class SqliteStore : Store
 {
     // The busy timeout covers writers in other processes (the CLI verbs next to a running server).
     private const string ConnectionPragmas = "PRAGMA busy_timeout = 10000;";

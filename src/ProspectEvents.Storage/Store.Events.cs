@@ -60,8 +60,11 @@ public abstract partial class Store
     /// </summary>
     protected virtual string? FetchEventsFromArraysSql => null;
 
-    /// <summary>Events of the given prospects and types with <c>from ≤ event_time ≤ to</c>, newest first.</summary>
-    public Task<List<StoredEvent>> FetchEventsAsync(
+    /// <summary>
+    /// Events of the given prospects and types with <c>from ≤ event_time ≤ to</c>, newest first (then by event id), each
+    /// with the caller's text of its prospect id. SQLite overrides it to read its own table (SqliteStore.Fetch.cs).
+    /// </summary>
+    public virtual Task<List<StoredEvent>> FetchEventsAsync(
         IReadOnlyList<string> prospectIds, IReadOnlyCollection<string> eventNames, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
         ReadEventsAsync(async connection =>
         {

@@ -1,0 +1,94 @@
+using System.Buffers.Binary;
+using System.Text;
+using Microsoft.Data.Sqlite;
+
+namespace ProspectEvents.Storage;
+
+/// <summary>
+/// The event fetch on SQLite: events_by_prospect_rows (migration 0011), a rowid table keyed so that a prospect's
+/// events are neighbours in time order, read one range of keys per asked prospect in one read transaction.
+/// </summary>
+public sealed partial class SqliteStore
+{
+    // fetch_key: bits 62-33 the first 30 bits of the prospect id, bits 32-8 the minute since 2020-01-01 (clamped),
+    // bits 7-0 a counter within that bucket. The migration's SQL computes the same key.
+    private const long FetchKeyEpochMs = 1577836800000; // 2020-01-01T00:00:00Z
+    private const long FetchKeyMaxMinute = (1L << 25) - 1;
+    private const long FetchKeyPrefixSpan = (1L << 33) - 1;
+
+    /// <summary>The first key of <paramref name="id"/>'s prefix.</summary>
+    internal static long FetchKeyPrefix(ReadOnlySpan<byte> id) => (long)(BinaryPrimitives.ReadUInt32BigEndian(id) >> 2) << 33;
+
+    /// <summary>The first key of the bucket of <paramref name="id"/>'s events at <paramref name="unixMs"/>.</summary>
+    internal static long FetchKeyBucket(ReadOnlySpan<byte> id, long unixMs) =>
+        FetchKeyPrefix(id) | (Math.Clamp((unixMs - FetchKeyEpochMs) / 60000, 0, FetchKeyMaxMinute) << 8);
+
+    // From the bucket of timestamp_from to the end of the prefix: an event that found its bucket full went after the
+    // prefix's newest key. Rows past timestamp_to, and rows of other prospects sharing the prefix, are skipped.
+    private const string FetchRowsSql =
+        "SELECT prospect_id, event_time, event_name, event_id, data FROM events_by_prospect_rows WHERE fetch_key BETWEEN ?1 AND ?2";
+
+    public override Task<List<StoredEvent>> FetchEventsAsync(
+        IReadOnlyList<string> prospectIds, IReadOnlyCollection<string> eventNames, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+        ReadEventsAsync(connection =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var sqlite = (SqliteConnection)connection;
+            long fromMs = ToUnixMs(from), toMs = ToUnixMs(to);
+            var names = new (byte[] Utf8, string Name)[eventNames.Count];
+            var n = 0;
+            foreach (var name in eventNames) names[n++] = (Encoding.UTF8.GetBytes(name), name);
+
+            var ids = new byte[prospectIds.Count][];
+            var events = new List<StoredEvent>();
+            var rows = Statement(sqlite, FetchRowsSql);
+            // One read transaction for all the ranges: one snapshot, and one lock instead of one per statement.
+            Statement(sqlite, "BEGIN").Execute();
+            try
+            {
+                for (var i = 0; i < ids.Length; i++)
+                {
+                    var id = ids[i] = ProspectId.ToBytes(prospectIds[i]);
+                    if (IndexOf(ids, i, id) >= 0) continue; // asked twice: answered once
+                    rows.Bind(1, FetchKeyBucket(id, fromMs));
+                    rows.Bind(2, FetchKeyPrefix(id) | FetchKeyPrefixSpan);
+                    try
+                    {
+                        while (rows.Step())
+                        {
+                            var time = rows.Int64(1);
+                            if (time < fromMs || time > toMs || !rows.Bytes(0).SequenceEqual(id)) continue;
+                            var name = NameOf(names, rows.Bytes(2));
+                            if (name is null) continue;
+                            events.Add(new StoredEvent(Encoding.UTF8.GetString(rows.Bytes(3)), name, DateTimeOffset.FromUnixTimeMilliseconds(time),
+                                prospectIds[i], Encoding.UTF8.GetString(rows.Bytes(4))));
+                        }
+                    }
+                    finally
+                    {
+                        rows.Reset();
+                    }
+                }
+            }
+            finally
+            {
+                Statement(sqlite, "COMMIT").Execute();
+            }
+            events.Sort(static (a, b) => a.EventTime != b.EventTime ? b.EventTime.CompareTo(a.EventTime) : string.CompareOrdinal(a.EventId, b.EventId));
+            return Task.FromResult(events);
+        }, cancellationToken);
+
+    private static int IndexOf(byte[][] ids, int before, byte[] id)
+    {
+        for (var i = 0; i < before; i++)
+            if (ids[i].AsSpan().SequenceEqual(id)) return i;
+        return -1;
+    }
+
+    private static string? NameOf((byte[] Utf8, string Name)[] names, ReadOnlySpan<byte> utf8)
+    {
+        foreach (var (bytes, name) in names)
+            if (utf8.SequenceEqual(bytes)) return name;
+        return null;
+    }
+}
