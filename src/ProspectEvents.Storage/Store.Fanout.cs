@@ -74,17 +74,18 @@ public abstract partial class Store
 
     /// <summary>
     /// One pass of the fan-out indexer: copies the prospects of up to <paramref name="maxEnrollments"/> unindexed
-    /// enrollments (oldest first) into prospect_enrollments in prospect order, as sorted inserts are several times
-    /// cheaper, and marks each enrollment indexed at the revision copied, unless a write has changed it since.
-    /// One short transaction, under a lock so the passes of several processes take turns. Returns the number of
-    /// enrollments taken: fewer than <paramref name="maxEnrollments"/> means the index has caught up.
+    /// enrollments (oldest first, whole enrollments until <paramref name="maxRows"/> prospects are reached, at least one)
+    /// into prospect_enrollments in prospect order, as sorted inserts are several times cheaper, and marks each
+    /// enrollment indexed at the revision copied, unless a write has changed it since. One short transaction, under a
+    /// lock so the passes of several processes take turns. <see cref="IndexPass.CaughtUp"/>: nothing was left over.
     /// </summary>
-    public Task<int> IndexEnrollmentsAsync(int maxEnrollments, CancellationToken cancellationToken) =>
+    public Task<IndexPass> IndexEnrollmentsAsync(int maxEnrollments, CancellationToken cancellationToken, int maxRows = int.MaxValue) =>
         WriteAsync(async (connection, transaction) =>
         {
             await LockAsync(connection, transaction, IndexerLock, cancellationToken);
             var revisions = new Dictionary<long, long>();
             var rows = new List<(byte[] ProspectId, long EnrollmentPk)>();
+            var cut = false;
             await using (var command = Command(connection, transaction, UnindexedSql))
             {
                 AddParameter(command, "@limit", maxEnrollments);
@@ -92,10 +93,21 @@ public abstract partial class Store
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     var enrollmentPk = reader.GetInt64(0);
-                    revisions[enrollmentPk] = reader.GetInt64(1);
+                    // Rows come by enrollment: the pass ends at the first enrollment boundary past the row budget, so
+                    // a pass of 1,000-prospect (v2) enrollments holds the writer no longer than one of small ones.
+                    if (!revisions.ContainsKey(enrollmentPk))
+                    {
+                        if (rows.Count >= maxRows)
+                        {
+                            cut = true;
+                            break;
+                        }
+                        revisions[enrollmentPk] = reader.GetInt64(1);
+                    }
                     if (!reader.IsDBNull(2)) rows.Add(((byte[])reader.GetValue(2), enrollmentPk));
                 }
             }
+            rows.Sort((a, b) => a.ProspectId.AsSpan().SequenceCompareTo(b.ProspectId) is var c and not 0 ? c : a.EnrollmentPk.CompareTo(b.EnrollmentPk));
 
             await ExecuteInChunksAsync(connection, transaction, IndexInsertSql, IndexRowsPerStatement, rows, (command, i, row) =>
             {
@@ -107,17 +119,21 @@ public abstract partial class Store
                 AddParameter(command, $"@k{i}", enrollment.Key);
                 AddParameter(command, $"@r{i}", enrollment.Value);
             }, cancellationToken);
-            return revisions.Count;
+            return new IndexPass(revisions.Count, CaughtUp: !cut && revisions.Count < maxEnrollments);
         }, cancellationToken);
+
+    /// <summary>What one indexer pass did: the enrollments it indexed, and whether none was left for the next.</summary>
+    public readonly record struct IndexPass(int Enrollments, bool CaughtUp);
 
     private const int IndexRowsPerStatement = 100;
 
-    // One statement, so an enrollment's revision and its prospects are read in one snapshot.
+    // One statement, so an enrollment's revision and its prospects are read in one snapshot; in enrollment_prospects'
+    // key order, so the pass can stop between enrollments (the rows are sorted by prospect before they are copied).
     private const string UnindexedSql = """
         SELECT u.enrollment_pk, u.revision, ep.prospect_id
         FROM (SELECT enrollment_pk, revision FROM enrollments WHERE unindexed = 1 ORDER BY enrollment_pk LIMIT @limit) u
         LEFT JOIN enrollment_prospects ep ON ep.enrollment_pk = u.enrollment_pk
-        ORDER BY ep.prospect_id
+        ORDER BY u.enrollment_pk, ep.prospect_id
         """;
 
     private static readonly string IndexInsertSql =

@@ -10,8 +10,14 @@ namespace ProspectEvents.Server.Fanout;
 /// </summary>
 public sealed class EnrollmentIndexer(Store store, TimeProvider clock, ILogger<EnrollmentIndexer> logger) : BackgroundService
 {
-    /// <summary>Enrollments per pass: some 500 prospect rows, about 10 ms of the SQLite writer on a large index.</summary>
+    /// <summary>Enrollments per pass at most: some 500 prospect rows of v1 enrollments (20 ids a request).</summary>
     public const int PassSize = 25;
+
+    /// <summary>
+    /// Prospect rows per pass, about 10 ms of the SQLite writer on a large index: whole enrollments up to this many.
+    /// Without it a pass of 25 v2 enrollments (1,000 ids a request) held the writer for some 200 ms once a second.
+    /// </summary>
+    public const int PassRows = 500;
 
     /// <summary>Between passes while catching up.</summary>
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(10);
@@ -28,10 +34,11 @@ public sealed class EnrollmentIndexer(Store store, TimeProvider clock, ILogger<E
             try
             {
                 var started = clock.GetTimestamp();
-                if (await store.IndexEnrollmentsAsync(PassSize, stoppingToken) == PassSize)
+                var pass = await store.IndexEnrollmentsAsync(PassSize, stoppingToken, PassRows);
+                if (!pass.CaughtUp)
                 {
                     var writesPerSecond = (store.EnrollmentWrites - writes) / clock.GetElapsedTime(since).TotalSeconds;
-                    var indexedPerSecond = PassSize / (clock.GetElapsedTime(started) + Pause).TotalSeconds;
+                    var indexedPerSecond = pass.Enrollments / (clock.GetElapsedTime(started) + Pause).TotalSeconds;
                     if (writesPerSecond < indexedPerSecond) wait = Pause;
                 }
             }

@@ -41,7 +41,7 @@ public abstract class FanoutContract(Backend backend) : IAsyncLifetime
     /// <summary>Index passes of two enrollments each, until one finds less to do.</summary>
     private async Task CatchUpIndexAsync()
     {
-        while (await _server.Store.IndexEnrollmentsAsync(2, CancellationToken.None) == 2)
+        while (!(await _server.Store.IndexEnrollmentsAsync(2, CancellationToken.None)).CaughtUp)
         {
         }
     }
@@ -149,6 +149,25 @@ public abstract class FanoutContract(Backend backend) : IAsyncLifetime
         var stats = await StatsAsync();
         Assert.Equal(1, MatchesOf(stats, Feed.Dana, "prospect_job_start_anniversary"));
         Assert.Equal(1, stats.GetProperty("event_matches").GetInt64());
+    }
+
+    [Fact]
+    public async Task AnIndexerPassStopsBetweenWholeEnrollmentsAtItsRowBudgetAndTheNextTakesTheRest()
+    {
+        var (_, client) = await _server.NewPartnerAsync();
+        for (var e = 0; e < 3; e++) await EnrollAsync(client, $"batch-{e}", Company, Enumerable.Range(e * 20 + 1, 20).Select(Feed.Id));
+
+        var first = await _server.Store.IndexEnrollmentsAsync(25, CancellationToken.None, maxRows: 30);
+        var second = await _server.Store.IndexEnrollmentsAsync(25, CancellationToken.None, maxRows: 30);
+
+        Assert.Equal(new ProspectEvents.Storage.Store.IndexPass(2, CaughtUp: false), first); // 20 rows, then 40 passed the budget at the third's start
+        Assert.Equal(new ProspectEvents.Storage.Store.IndexPass(1, CaughtUp: true), second);
+        Assert.Equal(0, (await StatsAsync()).GetProperty("unindexed_enrollments").GetInt64());
+        // Every prospect of every enrollment is matched through the index now.
+        var at = _server.Clock.GetUtcNow();
+        var lines = Enumerable.Range(1, 60).SelectMany(n => new[] { Feed.Line(Feed.Id(n), at.AddDays(-9).ToString("O"), "Acme"), Feed.Line(Feed.Id(n), at.AddDays(-1).ToString("O"), "Globex") });
+        Assert.Equal(60, (await _server.IngestAsync(Feed.Lines([.. lines]))).GetProperty("events").GetInt32());
+        Assert.Equal(60, (await StatsAsync()).GetProperty("event_matches").GetInt64());
     }
 
     [Fact]
