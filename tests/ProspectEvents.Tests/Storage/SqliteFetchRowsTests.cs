@@ -75,7 +75,7 @@ public sealed class SqliteFetchRowsTests
         await using (store)
         {
             // Back to the schema before 0011, events written there, then 0011's script run again.
-            await SqlAsync(file, "DROP TRIGGER events_by_prospect_rows_insert; DROP TABLE events_by_prospect_rows; CREATE INDEX events_fetch ON events (prospect_id, event_time, event_name, event_id, data);");
+            await SqlAsync(file, "DROP TRIGGER events_by_prospect_rows_insert; DROP VIEW events_by_prospect_feed; DROP TABLE events_by_prospect_rows; CREATE INDEX events_fetch ON events (prospect_id, event_time, event_name, event_id, data);");
             await InsertAsync(file, [(Ann, 0, 300), (Ben, 0, 4), (Cy, 0, 2)], stepMs: 100);
             await InsertAsync(file, [(Ann, 1000, 1)], atMs: Time.AddDays(1).ToUnixTimeMilliseconds());
             Assert.Equal(0L, await ScalarAsync(file, "SELECT count(*) FROM sqlite_master WHERE name = 'events_by_prospect_rows'"));

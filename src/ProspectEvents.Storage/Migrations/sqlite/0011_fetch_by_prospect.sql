@@ -19,8 +19,11 @@ CREATE TABLE events_by_prospect_rows (
     data        TEXT    NOT NULL
 );
 
--- Every insert into events, whichever path, adds its row here. Events are never updated or deleted.
-CREATE TRIGGER events_by_prospect_rows_insert AFTER INSERT ON events
+-- The rule that keys a row, written once: an insert into this view adds the row to events_by_prospect_rows. Every
+-- insert into events, whichever path, goes through it (events are never updated or deleted), and so does the copy
+-- of the events stored before, one row at a time in key order (the rule's subqueries see the rows added before).
+CREATE VIEW events_by_prospect_feed AS SELECT prospect_id, event_time, event_name, event_id, data FROM events_by_prospect_rows;
+CREATE TRIGGER events_by_prospect_feed_insert INSTEAD OF INSERT ON events_by_prospect_feed
 BEGIN
     INSERT INTO events_by_prospect_rows (fetch_key, prospect_id, event_time, event_name, event_id, data)
     SELECT CASE
@@ -36,27 +39,13 @@ BEGIN
                       FROM (SELECT hex(substr(NEW.prospect_id, 1, 4)) AS h))));
 END;
 
--- The events stored before: the same rule, one row at a time in key order (the trigger's subqueries see the rows
--- added before), read from events_fetch in its order, which is the keys' order.
-CREATE TEMP VIEW events_by_prospect_fill AS SELECT prospect_id, event_time, event_name, event_id, data FROM events;
-CREATE TEMP TRIGGER events_by_prospect_fill_insert INSTEAD OF INSERT ON events_by_prospect_fill
+CREATE TRIGGER events_by_prospect_rows_insert AFTER INSERT ON events
 BEGIN
-    INSERT INTO events_by_prospect_rows (fetch_key, prospect_id, event_time, event_name, event_id, data)
-    SELECT CASE
-            WHEN last IS NULL THEN bucket
-            WHEN last < bucket + 255 THEN last + 1
-            ELSE (SELECT fetch_key + 1 FROM events_by_prospect_rows
-                  WHERE fetch_key BETWEEN prefix AND prefix + 8589934591 ORDER BY fetch_key DESC LIMIT 1)
-        END, NEW.prospect_id, NEW.event_time, NEW.event_name, NEW.event_id, NEW.data
-    FROM (SELECT prefix, bucket, (SELECT fetch_key FROM events_by_prospect_rows
-                                  WHERE fetch_key BETWEEN bucket AND bucket + 255 ORDER BY fetch_key DESC LIMIT 1) AS last
-          FROM (SELECT prefix, prefix | (min(max((NEW.event_time - 1577836800000) / 60000, 0), 33554431) << 8) AS bucket
-                FROM (SELECT ((((instr('0123456789ABCDEF', substr(h, 1, 1)) - 1) << 28) | ((instr('0123456789ABCDEF', substr(h, 2, 1)) - 1) << 24) | ((instr('0123456789ABCDEF', substr(h, 3, 1)) - 1) << 20) | ((instr('0123456789ABCDEF', substr(h, 4, 1)) - 1) << 16) | ((instr('0123456789ABCDEF', substr(h, 5, 1)) - 1) << 12) | ((instr('0123456789ABCDEF', substr(h, 6, 1)) - 1) << 8) | ((instr('0123456789ABCDEF', substr(h, 7, 1)) - 1) << 4) | ((instr('0123456789ABCDEF', substr(h, 8, 1)) - 1) << 0)) >> 2) << 33 AS prefix
-                      FROM (SELECT hex(substr(NEW.prospect_id, 1, 4)) AS h))));
+    INSERT INTO events_by_prospect_feed (prospect_id, event_time, event_name, event_id, data)
+    VALUES (NEW.prospect_id, NEW.event_time, NEW.event_name, NEW.event_id, NEW.data);
 END;
-INSERT INTO events_by_prospect_fill (prospect_id, event_time, event_name, event_id, data)
+
+INSERT INTO events_by_prospect_feed (prospect_id, event_time, event_name, event_id, data)
 SELECT prospect_id, event_time, event_name, event_id, data FROM events ORDER BY prospect_id, event_time;
-DROP TRIGGER temp.events_by_prospect_fill_insert;
-DROP VIEW temp.events_by_prospect_fill;
 
 DROP INDEX events_fetch;
