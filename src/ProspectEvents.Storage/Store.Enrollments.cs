@@ -47,12 +47,12 @@ public abstract partial class Store
     // indexer again (Store.Fanout.cs), so revision 1 in the answer means the row was inserted. v1 (webhook NULL) adds to
     // any enrollment of the key; v2 only to one delivering to the same webhook, decided in this one statement so two
     // concurrent posts cannot both pass a check made before it.
-    private const string UpsertEnrollmentSql = $"""
+    private static readonly string UpsertEnrollmentSql = $"""
         INSERT INTO enrollments (enrollment_id, partner_id, enrollment_key, event_types, created_at, updated_at, webhook_id)
         VALUES (@id, @partnerId, @key, @types, @now, @now, @webhook)
         ON CONFLICT (partner_id, enrollment_key)
         DO UPDATE SET event_types = enrollments.event_types | excluded.event_types, updated_at = excluded.updated_at, revision = enrollments.revision + 1, unindexed = 1
-        WHERE excluded.webhook_id IS NULL OR excluded.webhook_id = {BoundWebhookOfEnrollments}
+        WHERE excluded.webhook_id IS NULL OR excluded.webhook_id = {BoundWebhook("enrollments")}
         RETURNING enrollment_pk, enrollment_id, revision
         """;
 

@@ -37,7 +37,7 @@ public abstract partial class Store
                     await CheckBindableAsync(connection, transaction, partnerId, webhookId, cancellationToken) is { } refused) return new EnrollmentWriteResult(refused);
                 Interlocked.Increment(ref _enrollmentWrites);
                 var prospects = patch.ProspectIds is not null;
-                await using var command = Command(connection, transaction, """
+                await using var command = Command(connection, transaction, $$"""
                     UPDATE enrollments SET
                         enrollment_key = COALESCE(@key, enrollment_key),
                         event_types = CASE WHEN @types < 0 THEN event_types ELSE @types END,
@@ -46,7 +46,7 @@ public abstract partial class Store
                         revision = revision + @prospects, unindexed = CASE WHEN @prospects = 1 THEN 1 ELSE unindexed END,
                         updated_at = @now
                     WHERE enrollment_id = @id AND partner_id = @partner
-                    RETURNING enrollment_pk, enrollment_key, status
+                    RETURNING enrollment_pk, enrollment_key, status, {{BoundWebhook("enrollments")}}
                     """);
                 AddParameter(command, "@id", enrollmentId);
                 AddParameter(command, "@partner", partnerId);
@@ -58,10 +58,11 @@ public abstract partial class Store
                 AddParameter(command, "@now", ToUnixMs(now));
                 long pk;
                 string key, status;
+                string? webhook;
                 await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
                 {
                     if (!await reader.ReadAsync(cancellationToken)) return new EnrollmentWriteResult(EnrollmentWrite.NotFound);
-                    (pk, key, status) = (reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
+                    (pk, key, status, webhook) = (reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3));
                 }
                 if (prospects)
                 {
@@ -72,9 +73,6 @@ public abstract partial class Store
                     }
                     await UpsertProspectsAsync(connection, transaction, pk, new EnrollmentRequest(key, EventTypes.None, patch.ProspectIds!, expiresAt), now, cancellationToken);
                 }
-                await using var bound = Command(connection, transaction, $"SELECT {BoundWebhookSql} FROM enrollments e WHERE e.enrollment_pk = @pk");
-                AddParameter(bound, "@pk", pk);
-                var webhook = await bound.ExecuteScalarAsync(cancellationToken) as string;
                 return new EnrollmentWriteResult(EnrollmentWrite.Updated, enrollmentId, key, webhook, status);
             }, cancellationToken);
         }
@@ -84,12 +82,12 @@ public abstract partial class Store
         }
     }
 
-    // The webhook an enrollment delivers to: its own, or for a v1 one the partner's registered legacy webhook.
-    private const string BoundWebhookSql =
-        "COALESCE(e.webhook_id, (SELECT w.webhook_id FROM webhooks w WHERE w.partner_id = e.partner_id AND w.legacy = 1 AND w.removed_at IS NULL))";
-
-    private const string BoundWebhookOfEnrollments =
-        "COALESCE(enrollments.webhook_id, (SELECT w.webhook_id FROM webhooks w WHERE w.partner_id = enrollments.partner_id AND w.legacy = 1 AND w.removed_at IS NULL))";
+    /// <summary>
+    /// SQL for the webhook the enrollment row <paramref name="alias"/> delivers to: its own, or for a v1 one the partner's
+    /// registered legacy webhook (null when there is none).
+    /// </summary>
+    private static string BoundWebhook(string alias) =>
+        $"COALESCE({alias}.webhook_id, (SELECT w.webhook_id FROM webhooks w WHERE w.partner_id = {alias}.partner_id AND w.legacy = 1 AND w.removed_at IS NULL))";
 
     /// <summary>Null when the partner may bind an enrollment to the webhook; else why not.</summary>
     private async Task<EnrollmentWrite?> CheckBindableAsync(DbConnection connection, DbTransaction transaction, string partnerId, string webhookId, CancellationToken cancellationToken)

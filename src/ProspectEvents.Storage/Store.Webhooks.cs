@@ -37,14 +37,8 @@ public abstract partial class Store
     public Task<WebhookRecord?> RegisterWebhookAsync(string partnerId, WebhookRegistration registration, DateTimeOffset now, CancellationToken cancellationToken) =>
         ThenOutboxWritten(WriteAsync(async (connection, transaction) =>
         {
-            await using (var full = Command(connection, transaction, $"""
-                SELECT COUNT(*) FROM webhooks WHERE partner_id = @partner AND legacy = 0
-                AND EXISTS (SELECT 1 FROM webhooks l WHERE l.partner_id = @partner AND l.legacy = 1 AND l.removed_at IS NOT NULL)
-                """))
-            {
-                AddParameter(full, "@partner", partnerId);
-                if (Convert.ToInt64(await full.ExecuteScalarAsync(cancellationToken)) >= WebhookModel.MaxPerPartner) return null;
-            }
+            // The other webhooks fill every place only while the legacy one is unregistered: a re-registration never is refused.
+            if (await AtLimitAsync(connection, transaction, partnerId, "legacy = 0", cancellationToken)) return null;
             await using var command = Command(connection, transaction, $"""
                 UPDATE webhooks SET webhook_url = @url, secret = @secret, previous_secret = NULL, previous_secret_until = NULL,
                     headers = @headers, payload_format = @format, updated_at = @now, disabled_at = NULL, disabled_reason = NULL,
@@ -119,14 +113,8 @@ public abstract partial class Store
             if (spec.Name == WebhookModel.LegacyName) return new WebhookWriteResult(WebhookWrite.NameTaken);
             return await WriteAsync(async (connection, transaction) =>
             {
-                // Under the write lock (SQLite) or the partner's row lock (PostgreSQL), so two creates cannot both pass the count.
-                await LockPartnerAsync(connection, transaction, partnerId, cancellationToken);
-                await using (var count = Command(connection, transaction, $"SELECT COUNT(*) FROM webhooks WHERE partner_id = @partner AND {Registered}"))
-                {
-                    AddParameter(count, "@partner", partnerId);
-                    if (Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken)) >= WebhookModel.MaxPerPartner)
-                        return new WebhookWriteResult(WebhookWrite.LimitReached);
-                }
+                if (await AtLimitAsync(connection, transaction, partnerId, Registered, cancellationToken))
+                    return new WebhookWriteResult(WebhookWrite.LimitReached);
                 await using var command = Command(connection, transaction, $"""
                     INSERT INTO webhooks (webhook_id, partner_id, legacy, name, description, webhook_url, secret, headers, payload_format, created_at, updated_at)
                     VALUES (@id, @partner, 0, @name, @description, @url, @secret, @headers, @format, @now, @now)
@@ -287,6 +275,18 @@ public abstract partial class Store
             var legacy when Convert.ToInt32(legacy) == 1 => new WebhookWriteResult(WebhookWrite.Legacy),
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// Whether the partner's webhooks that match <paramref name="which"/> already take all <see cref="WebhookModel.MaxPerPartner"/>
+    /// places. Under the write lock (SQLite) or the partner's row lock (PostgreSQL), so two writes cannot both pass it.
+    /// </summary>
+    private async Task<bool> AtLimitAsync(DbConnection connection, DbTransaction transaction, string partnerId, string which, CancellationToken cancellationToken)
+    {
+        await LockPartnerAsync(connection, transaction, partnerId, cancellationToken);
+        await using var count = Command(connection, transaction, $"SELECT COUNT(*) FROM webhooks WHERE partner_id = @partner AND {which}");
+        AddParameter(count, "@partner", partnerId);
+        return Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken)) >= WebhookModel.MaxPerPartner;
     }
 
     /// <summary>Serializes writes that check a per-partner count: PostgreSQL locks the partner's row; SQLite has one writer already.</summary>

@@ -44,8 +44,9 @@ public static class EnrollmentsApi
 
     private static async Task<Results<Ok<EnrollmentList>, ApiError>> List(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (await PageAsync(http, store, clock, cancellationToken) is not { } page) return PageProblems(http);
-        var views = page.Rows.Select(e => new EnrollmentView(e.EnrollmentId, e.EnrollmentKey, EventTypeNames.ToNames(e.EventTypes), e.ProspectIds)).ToList();
+        var (page, invalid) = await PageAsync(http, store, clock, cancellationToken);
+        if (invalid is not null) return invalid;
+        var views = page!.Rows.Select(e => new EnrollmentView(e.EnrollmentId, e.EnrollmentKey, EventTypeNames.ToNames(e.EventTypes), e.ProspectIds)).ToList();
         return TypedResults.Ok(page.Paged
             ? new EnrollmentList(ResponseContext.For(http), views, page.Page, page.Size, page.HasMore)
             : new EnrollmentList(ResponseContext.For(http), views));
@@ -55,13 +56,15 @@ public static class EnrollmentsApi
     internal sealed record EnrollmentPage(List<Enrollment> Rows, bool Paged, int Page, int Size, bool HasMore);
 
     /// <summary>
-    /// The caller's enrollments: all of them unless <c>page</c> or <c>page_size</c> (our extension) is given; null when
-    /// those are invalid (<see cref="PageProblems"/> says why).
+    /// The caller's enrollments: all of them unless <c>page</c> or <c>page_size</c> (our extension) is given; the 422 to
+    /// answer instead when those are invalid.
     /// </summary>
-    internal static async Task<EnrollmentPage?> PageAsync(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
+    internal static async Task<(EnrollmentPage? Page, ApiError? Invalid)> PageAsync(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var (page, pageSize, problems) = ReadPaging(http);
-        if (problems.Count > 0) return null;
+        var problems = new List<ValidationError>();
+        var page = (int?)QueryParameter.Integer(http, "page", 1, int.MaxValue, problems);
+        var pageSize = (int?)QueryParameter.Integer(http, "page_size", 1, EnrollmentLimits.MaxPageSize, problems);
+        if (problems.Count > 0) return (null, ApiError.Validation(problems));
 
         var paged = page is not null || pageSize is not null;
         var size = pageSize ?? (paged ? 100 : int.MaxValue);
@@ -69,17 +72,7 @@ public static class EnrollmentsApi
         // One extra row tells whether another page follows.
         var rows = await store.ListEnrollmentsAsync(http.Caller().PartnerId, clock.GetUtcNow(), offset, paged ? size + 1 : size, cancellationToken);
         var hasMore = paged && rows.Count > size;
-        return new EnrollmentPage([.. rows.Take(size)], paged, page ?? 1, size, hasMore);
-    }
-
-    internal static ApiError PageProblems(HttpContext http) => ApiError.Validation(ReadPaging(http).Problems);
-
-    private static (int? Page, int? PageSize, List<ValidationError> Problems) ReadPaging(HttpContext http)
-    {
-        var problems = new List<ValidationError>();
-        var page = (int?)QueryParameter.Integer(http, "page", 1, int.MaxValue, problems);
-        var pageSize = (int?)QueryParameter.Integer(http, "page_size", 1, EnrollmentLimits.MaxPageSize, problems);
-        return (page, pageSize, problems);
+        return (new EnrollmentPage([.. rows.Take(size)], paged, page ?? 1, size, hasMore), null);
     }
 
     private static async Task<Results<Ok<EnrollmentSaved>, ApiError>> Replace(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)

@@ -51,8 +51,9 @@ public static class EnrollmentsV2Api
 
     private static async Task<Results<Ok<EnrollmentV2List>, ApiError>> List(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
     {
-        if (await EnrollmentsApi.PageAsync(http, store, clock, cancellationToken) is not { } page) return EnrollmentsApi.PageProblems(http);
-        var views = page.Rows.Select(e => new EnrollmentV2View(e.EnrollmentKey, e.EnrollmentId, e.WebhookId, e.Status, EventTypeNames.ToNames(e.EventTypes), e.ProspectIds)).ToList();
+        var (page, invalid) = await EnrollmentsApi.PageAsync(http, store, clock, cancellationToken);
+        if (invalid is not null) return invalid;
+        var views = page!.Rows.Select(e => new EnrollmentV2View(e.EnrollmentKey, e.EnrollmentId, e.WebhookId, e.Status, EventTypeNames.ToNames(e.EventTypes), e.ProspectIds)).ToList();
         return TypedResults.Ok(page.Paged
             ? new EnrollmentV2List(ResponseContext.For(http), views, page.Page, page.Size, page.HasMore)
             : new EnrollmentV2List(ResponseContext.For(http), views));

@@ -48,7 +48,7 @@ public static class WebhookSigner
         timestamp = timestamp[..timestampLength];
 
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        string? anchor = null;
+        string? anchor = null, first = null;
         var standard = new StringBuilder();
         foreach (var key in keys)
         {
@@ -69,11 +69,13 @@ public static class WebhookSigner
             hmac.AppendData("."u8);
             hmac.AppendData(body);
             hmac.GetHashAndReset(mac);
-            standard.Append(standard.Length == 0 ? "" : " ").Append(StandardVersionPrefix).Append(Convert.ToBase64String(mac));
+            var signature = StandardVersionPrefix + Convert.ToBase64String(mac);
+            standard.Append(first is null ? "" : " ").Append(signature);
+            first ??= signature;
         }
         // The StandardWebhooks NuGet package (1.1.2) never compares the last of several signatures. Repeating the first
         // at the end lets it check every real one; verifiers that read the list correctly just see a duplicate.
-        if (keys.Count > 1) standard.Append(' ').Append(standard.ToString(0, standard.ToString().IndexOf(' ', StringComparison.Ordinal)));
+        if (keys.Count > 1) standard.Append(' ').Append(first);
 
         return new WebhookSignature(messageId, Encoding.ASCII.GetString(timestamp), anchor!, standard.ToString());
     }
