@@ -6,7 +6,7 @@ using static ProspectEvents.Tests.V2.V2Json;
 namespace ProspectEvents.Tests.V2;
 
 /// <summary>
-/// <c>/v2/prospects/events/enrollments</c> as explorium-v2.md §1b/§8 and DESIGN.md §3b describe it, over real HTTP,
+/// <c>/v2/prospects/events/enrollments</c> as docs/api.md ("Enrollments in v2") describes it, over real HTTP,
 /// once per backend: enrollments bound to a webhook, one set of enrollments seen through both API versions.
 /// </summary>
 public abstract class EnrollmentsV2Contract(Backend backend) : IAsyncLifetime
@@ -42,6 +42,12 @@ public abstract class EnrollmentsV2Contract(Backend backend) : IAsyncLifetime
         if (status == 200) AssertV2Context(response);
         return response;
     }
+
+    /// <summary>A v1 POST of one prospect under <paramref name="key"/>; returns the enrollment id.</summary>
+    private static async Task<string> EnrollV1Async(HttpClient client, string key, string eventType, string prospect) =>
+        (await (await client.PostJsonAsync(EnrollmentsPath,
+            $$"""{"enrollment_key":"{{key}}","event_types":["{{eventType}}"],"prospect_ids":["{{prospect}}"]}""")).ExpectAsync(200))
+            .GetProperty("enrollment_id").GetString()!;
 
     private static async Task<JsonElement> OnlyAsync(HttpClient client) => Assert.Single(await ListEnrollmentsV2Async(client));
 
@@ -294,9 +300,7 @@ public abstract class EnrollmentsV2Contract(Backend backend) : IAsyncLifetime
     public async Task AV1EnrollmentIsListedWithTheLegacyWebhookIdOnceRegisteredAndActive()
     {
         var (partner, client, webhook) = await PartnerWithWebhookAsync();
-        var v1 = (await (await client.PostJsonAsync(EnrollmentsPath,
-            $$"""{"enrollment_key":"made_in_v1","event_types":["prospect_changed_company"],"prospect_ids":["{{Id(1)}}"]}""")).ExpectAsync(200))
-            .GetProperty("enrollment_id").GetString()!;
+        var v1 = await EnrollV1Async(client, "made_in_v1", "prospect_changed_company", Id(1));
         var v2 = (await CreateAsync(client, EnrollmentV2("made_in_v2", webhook, [Id(2)]))).GetProperty("enrollment_id").GetString()!;
 
         var before = (await ListEnrollmentsV2Async(client)).ToDictionary(e => e.GetProperty("enrollment_id").GetString()!);
@@ -331,8 +335,7 @@ public abstract class EnrollmentsV2Contract(Backend backend) : IAsyncLifetime
         Assert.Equal([Id(1), Id(2)], v1.GetProperty("prospect_ids").Strings().Order());
 
         // A v1 post of the same key adds to it and keeps its webhook.
-        await (await client.PostJsonAsync(EnrollmentsPath,
-            $$"""{"enrollment_key":"made_in_v2","event_types":["prospect_changed_role"],"prospect_ids":["{{Id(3)}}"]}""")).ExpectAsync(200);
+        await EnrollV1Async(client, "made_in_v2", "prospect_changed_role", Id(3));
         var listed = await OnlyAsync(client);
         Assert.Equal(webhook, listed.GetProperty("webhook_id").GetString());
         Assert.Equal([Id(1), Id(2), Id(3)], listed.GetProperty("prospect_ids").Strings().Order());
@@ -491,9 +494,7 @@ public abstract class EnrollmentsV2Contract(Backend backend) : IAsyncLifetime
     public async Task AV1EnrollmentCanBePatchedByPathInV2()
     {
         var (_, client, webhook) = await PartnerWithWebhookAsync();
-        var id = (await (await client.PostJsonAsync(EnrollmentsPath,
-            $$"""{"enrollment_key":"made_in_v1","event_types":["prospect_changed_company"],"prospect_ids":["{{Id(1)}}"]}""")).ExpectAsync(200))
-            .GetProperty("enrollment_id").GetString()!;
+        var id = await EnrollV1Async(client, "made_in_v1", "prospect_changed_company", Id(1));
 
         var patched = await PatchAsync(client, id, $$"""{"webhook_id":"{{webhook}}"}""");
 

@@ -5,7 +5,7 @@ using static ProspectEvents.Tests.V2.V2Json;
 
 namespace ProspectEvents.Tests.V2;
 
-/// <summary><c>POST /v2/prospects/events</c> as explorium-v2.md §6/§8 describes it, over real HTTP, once per backend.</summary>
+/// <summary><c>POST /v2/prospects/events</c> as docs/api.md ("Fetch in v2") describes it, over real HTTP, once per backend.</summary>
 public abstract class FetchV2Contract(Backend backend) : IAsyncLifetime
 {
     private const string ProspectTypes = "\"prospect_changed_company\",\"prospect_changed_role\",\"prospect_job_start_anniversary\"";

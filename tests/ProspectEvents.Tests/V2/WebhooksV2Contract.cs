@@ -6,7 +6,7 @@ using static ProspectEvents.Tests.V2.V2Json;
 namespace ProspectEvents.Tests.V2;
 
 /// <summary>
-/// <c>/v2/webhooks</c> as explorium-v2.md §1a/§8 and DESIGN.md §3b describe it, over real HTTP, once per backend:
+/// <c>/v2/webhooks</c> as docs/api.md ("Version 2") describes it, over real HTTP, once per backend:
 /// webhooks as resources, the legacy v1 webhook among them, deletes with force, rotation, connectivity checks to a real
 /// receiver and the v2 delivery-log routes. (Deliveries of detected events to many webhooks are tested elsewhere.)
 /// </summary>
@@ -203,7 +203,7 @@ public abstract class WebhooksV2Contract(Backend backend) : IAsyncLifetime
     [Fact]
     public async Task TheLegacyWebhooksNameV1IsNotAvailableToV2Webhooks()
     {
-        // Names are unique per partner (DESIGN.md §3b), and the v1 webhook is listed as "v1".
+        // Names are unique per partner (docs/api.md, "Version 2"), and the v1 webhook is listed as "v1".
         var (partner, client) = await _server.NewPartnerAsync();
         await (await client.PostJsonAsync(WebhooksPath, Webhook("v1", Url("early")))).ExpectAsync(409);
         await RegisterV1Async(client, partner, Url("v1"));
@@ -680,7 +680,7 @@ public abstract class WebhooksV2Contract(Backend backend) : IAsyncLifetime
     [Fact]
     public async Task CheckConnectivityAcceptsABusinessEventNameOfTheSharedEnum()
     {
-        // explorium-v2.md §8: the simulation's event_name is the shared EventTypeEnum, executive_joined_company included.
+        // The anchor's simulation takes its shared EventTypeEnum as event_name, executive_joined_company included.
         var (_, client) = await _server.NewPartnerAsync();
         var id = await CreateWebhookIdAsync(client, "crm", Url());
 

@@ -52,10 +52,8 @@ public abstract class WebhooksV2DeliveryContract(Backend backend) : IAsyncLifeti
 
     private static async Task<string> EnrollAsync(HttpClient client, string key, Hook hook, params string[] prospects) =>
         (await (await client.PostJsonAsync("/v2/prospects/events/enrollments",
-            $$"""{"enrollment_key":"{{key}}","webhook_id":"{{hook.Id}}","event_types":["prospect_changed_company"],"prospect_ids":[{{Quoted(prospects)}}]}""")).ExpectAsync(201))
+            $$"""{"enrollment_key":"{{key}}","webhook_id":"{{hook.Id}}","event_types":["prospect_changed_company"],"prospect_ids":[{{V2Json.Ids(prospects)}}]}""")).ExpectAsync(201))
             .GetProperty("enrollment_id").GetString()!;
-
-    private static string Quoted(IEnumerable<string> values) => string.Join(",", values.Select(v => $"\"{v}\""));
 
     private readonly Dictionary<string, int> _moves = [];
 
