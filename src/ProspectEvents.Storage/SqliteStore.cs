@@ -35,6 +35,8 @@ public sealed partial class SqliteStore : Store
     // Statements bound by position (SqliteStatement), kept per connection like the commands above.
     private readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteStatement>> _statements = new();
 
+    static SqliteStore() => SqliteNative.ConfigureLibrary();
+
     public SqliteStore(string connectionString, long mmapSize = StorageOptions.DefaultSqliteMmapSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(mmapSize);
