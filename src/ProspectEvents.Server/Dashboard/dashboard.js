@@ -54,6 +54,13 @@
 
   const td = (text, className) => element('td', text, className);
 
+  /** A 40-hex prospect id, shortened; the whole id is its tooltip. */
+  function prospectCell(id) {
+    const cell = td(id.slice(0, 12) + '…', 'id');
+    cell.title = id;
+    return cell;
+  }
+
   class RefusedKey extends Error {}
 
   async function api(path, method = 'GET') {
@@ -88,10 +95,11 @@
       const [stats, perDay, ingests, webhooks, failed] = await Promise.all([
         api('/v1/admin/stats'), api('/v1/admin/stats/events_per_day?days=30'), api('/v1/admin/ingests?limit=10'),
         api('/v1/admin/webhooks/health'), api('/v1/admin/deliveries/failed?limit=20')]);
-      render(stats, perDay, ingests.ingests, webhooks.webhooks, failed.deliveries);
-      show('error', '');
+      // Shown before drawing: the chart takes the width the laid-out page gives it.
       $('intro').hidden = true;
       $('data').hidden = false;
+      render(stats, perDay, ingests.ingests, webhooks.webhooks, failed.deliveries);
+      show('error', '');
       $('forget').hidden = false;
     } catch (error) {
       if (error instanceof RefusedKey) forget();
@@ -135,7 +143,7 @@
       replay.addEventListener('click', () => retry(d.delivery_id, replay));
       const cell = td();
       cell.append(replay);
-      return [td(time(d.failed_at)), td(d.partner_name), td(d.webhook_name ?? d.webhook_id), td(label(d.event_name)), td(d.prospect_id.slice(0, 12) + '…', 'id'),
+      return [td(time(d.failed_at)), td(d.partner_name), td(d.webhook_name ?? d.webhook_id), td(label(d.event_name)), prospectCell(d.prospect_id),
         td(number(d.attempts), 'num'), td(d.last_error ?? '–', 'wrap'), cell];
     }, 'No failed deliveries.');
 
@@ -143,7 +151,7 @@
       td(number(i.rejected), i.rejected > 0 ? 'num bad' : 'num'), td(number(i.stale), 'num'), td(number(i.events), 'num'),
       td(number(Math.round(i.lines_per_second)), 'num')], 'No ingests yet.');
 
-    fill('latest-events', stats.recent_events, e => [td(time(e.detected_at)), td(label(e.event_name)), td(e.prospect_id, 'id'), td(number(e.matches), 'num')],
+    fill('latest-events', stats.recent_events, e => [td(time(e.detected_at)), td(label(e.event_name)), prospectCell(e.prospect_id), td(number(e.matches), 'num')],
       'No events yet.');
   }
 
@@ -191,7 +199,8 @@
         for (const [k, v] of Object.entries({ x: x + step * 0.15, y, width: step * 0.7, height: h, class: `bar ${name}` })) bar.setAttribute(k, v);
         g.append(bar);
       }
-      if (i % 5 === 0 || i === perDay.per_day.length - 1) g.append(text(x + step / 2, height - 6, day.date.slice(5), 'middle'));
+      // Every fifth day is labelled, counted back from today so that today always is.
+      if ((perDay.per_day.length - 1 - i) % 5 === 0) g.append(text(x + step / 2, height - 6, day.date.slice(5), 'middle'));
       nodes.push(g);
     });
     svg.replaceChildren(...nodes);
