@@ -28,14 +28,16 @@ public abstract partial class Store
         {
             var hour = ToUnixMs(now.AddHours(-1));
             var durations = new Dictionary<string, List<(long Ms, bool InHour, bool Ok, long Count)>>(StringComparer.Ordinal);
+            // The webhook by a primary-key lookup per attempt, not a join: with a join, PostgreSQL hashed the whole
+            // deliveries table to match a day's attempts (a scan that grows with the table, not with the day).
             await using (var command = Command(connection, null, """
-                SELECT d.webhook_id, a.duration_ms,
-                       CASE WHEN a.attempted_at >= @hour THEN 1 ELSE 0 END,
-                       CASE WHEN a.status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END, COUNT(*)
-                FROM delivery_attempts a JOIN deliveries d ON d.delivery_pk = a.delivery_pk
-                WHERE a.attempted_at >= @day AND a.attempted_at <= @now
-                GROUP BY d.webhook_id, a.duration_ms, CASE WHEN a.attempted_at >= @hour THEN 1 ELSE 0 END,
-                         CASE WHEN a.status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END
+                SELECT w.webhook_id, w.duration_ms, w.in_hour, w.ok, COUNT(*) FROM (
+                    SELECT (SELECT d.webhook_id FROM deliveries d WHERE d.delivery_pk = a.delivery_pk) AS webhook_id, a.duration_ms,
+                           CASE WHEN a.attempted_at >= @hour THEN 1 ELSE 0 END AS in_hour,
+                           CASE WHEN a.status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END AS ok
+                    FROM delivery_attempts a
+                    WHERE a.attempted_at >= @day AND a.attempted_at <= @now) w
+                GROUP BY w.webhook_id, w.duration_ms, w.in_hour, w.ok
                 """))
             {
                 AddParameter(command, "@hour", hour);
@@ -44,6 +46,7 @@ public abstract partial class Store
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                 {
+                    if (reader.IsDBNull(0)) continue; // an attempt whose delivery is gone (its webhook deleted)
                     if (!durations.TryGetValue(reader.GetString(0), out var rows)) durations[reader.GetString(0)] = rows = [];
                     rows.Add((reader.GetInt64(1), Int(reader, 2) == 1, Int(reader, 3) == 1, reader.GetInt64(4)));
                 }
