@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -152,12 +153,15 @@ public sealed class DemoFeed
         return new DemoFeed([.. lines.SelectMany(l => l)], planted, date);
     }
 
-    /// <summary>The feed as NDJSON in the format <c>ingest</c> reads.</summary>
-    public void WriteNdjson(Stream output)
+    /// <summary>The feed as NDJSON lines in the format <c>ingest</c> reads, one at a time so a large feed is never held whole.</summary>
+    public IEnumerable<string> NdjsonLines()
     {
-        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        var buffer = new ArrayBufferWriter<byte>();
+        using var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         foreach (var o in Observations)
         {
+            buffer.ResetWrittenCount();
+            json.Reset(); // one JSON value a line
             json.WriteStartObject();
             json.WriteString("prospect_id", o.ProspectId);
             json.WriteString("observed_at", o.ObservedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
@@ -171,8 +175,7 @@ public sealed class DemoFeed
             json.WriteString("linkedin_url", o.LinkedinUrl);
             json.WriteEndObject();
             json.Flush();
-            output.WriteByte((byte)'\n');
-            json.Reset(); // one JSON value a line
+            yield return Encoding.UTF8.GetString(buffer.WrittenSpan);
         }
     }
 

@@ -63,14 +63,7 @@ public static class DemoVerb
             }
             else
             {
-                await output.FlushAsync(cancellationToken);
-                using (var stream = new MemoryStream())
-                {
-                    feed.WriteNdjson(stream);
-                    stream.Position = 0;
-                    using var reader = new StreamReader(stream);
-                    await output.WriteAsync(await reader.ReadToEndAsync(cancellationToken));
-                }
+                foreach (var line in feed.NdjsonLines()) await output.WriteLineAsync(line);
                 await error.WriteLineAsync(Summary(feed));
             }
             return 0;

@@ -39,10 +39,8 @@ public abstract partial class ListenContract(Backend backend) : IAsyncLifetime
         await Verbs.RunAsync(["demo", "--date", "2026-11-01", "--enrollment"], enrollment, new StringWriter());
         await (await client.PostJsonAsync(EnrollmentsPath, enrollment.ToString())).ExpectAsync(200);
         var feed = DemoFeed.Create(20, 1, new DateOnly(2026, 11, 1));
-        using var ndjson = new MemoryStream();
-        feed.WriteNdjson(ndjson);
 
-        await _server.IngestAsync(Encoding.UTF8.GetString(ndjson.ToArray()));
+        await _server.IngestAsync(string.Join('\n', feed.NdjsonLines()) + "\n");
 
         var changes = feed.Planted.Where(p => p.EventName != EventTypeNames.JobStartAnniversary).ToList();
         var lines = await listen.WaitForLinesAsync(changes.Count);
