@@ -24,6 +24,8 @@ public static class Verbs
             Keys(output, error),
             Ingest(output, error),
             AnniversariesVerb(output),
+            DemoVerb.Create(output, error),
+            ListenVerb.Create(output, error),
         };
         // `serve` is the default verb: no arguments, or only options, mean serve.
         if (args.Length == 0 || (args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "-?" or "--version")))
