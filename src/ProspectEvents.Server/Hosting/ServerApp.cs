@@ -9,6 +9,7 @@ using ProspectEvents.Server.Events;
 using ProspectEvents.Server.Fanout;
 using ProspectEvents.Server.Http;
 using ProspectEvents.Server.Ingest;
+using ProspectEvents.Server.Telemetry;
 using ProspectEvents.Server.Webhooks;
 using ProspectEvents.Storage;
 
@@ -30,6 +31,7 @@ public static class ServerApp
         builder.AddAnniversaries(); // after configure: these read Roles, which tests may set
         builder.AddFanout();
         builder.AddWebhooks();
+        builder.AddTelemetry();
 
         var app = builder.Build();
         app.UseMiddleware<CorrelationMiddleware>();
@@ -47,6 +49,7 @@ public static class ServerApp
         app.MapWebhooksV2();
         app.MapAdmin();
         app.MapApiDocs();
+        app.MapTelemetry();
         return app;
     }
 
