@@ -15,17 +15,18 @@ public sealed class OutboxGauges
 {
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly Store _store;
+    // The store and the settings are resolved at the first collection: the gauges are made while the app is built,
+    // before its settings are validated, and the store must not be opened with settings that will be refused.
+    private readonly IServiceProvider _services;
     private readonly TimeProvider _clock;
-    private readonly TimeSpan _refresh;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private Store.OutboxBacklog? _backlog;
     private long _readAt;
 
-    public OutboxGauges(Store store, TimeProvider clock, IOptions<TelemetryOptions> options, IMeterFactory meters, ILogger<OutboxGauges> logger)
+    public OutboxGauges(IServiceProvider services, TimeProvider clock, IMeterFactory meters, ILogger<OutboxGauges> logger)
     {
-        (_store, _clock, _refresh, _logger) = (store, clock, options.Value.OutboxRefresh, logger);
+        (_services, _clock, _logger) = (services, clock, logger);
         var meter = meters.Create(Instruments.Name);
         meter.CreateObservableGauge(Instruments.OutboxPending, () => Observe(b => b.Pending), "{delivery}",
             "Deliveries waiting to be sent: due, leased to a sender, or waiting for a retry or for their webhook to be enabled.");
@@ -41,11 +42,12 @@ public sealed class OutboxGauges
     {
         lock (_gate)
         {
-            if (_readAt != 0 && Stopwatch.GetElapsedTime(_readAt) < _refresh) return _backlog;
+            var refresh = _services.GetRequiredService<IOptions<TelemetryOptions>>().Value.OutboxRefresh;
+            if (_readAt != 0 && Stopwatch.GetElapsedTime(_readAt) < refresh) return _backlog;
             try
             {
                 using var timeout = new CancellationTokenSource(ReadTimeout);
-                _backlog = _store.OutboxBacklogAsync(timeout.Token).GetAwaiter().GetResult();
+                _backlog = _services.GetRequiredService<Store>().OutboxBacklogAsync(timeout.Token).GetAwaiter().GetResult();
             }
             catch (Exception e) // logged; a gauge must not fail the whole collection
             {

@@ -32,6 +32,7 @@ public static class TelemetrySetup
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(Instruments.Name)
+                    .AddInstrumentation(sp => sp.GetRequiredService<OutboxGauges>())
                     .AddAspNetCoreInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddNpgsqlInstrumentation()
@@ -58,7 +59,6 @@ public static class TelemetrySetup
     /// <summary>Serves <c>/metrics</c> when <c>Telemetry:Prometheus</c> is on, open or behind an admin key (<c>Telemetry:PrometheusAccess</c>).</summary>
     public static WebApplication MapTelemetry(this WebApplication app)
     {
-        _ = app.Services.GetService<OutboxGauges>(); // its gauges exist from the first collection on
         if (!Exporters(app.Configuration).Prometheus) return app;
         app.MapPrometheusScrapingEndpoint(MetricsPath, meterProvider: null, configureBranchedPipeline: pipeline => pipeline.Use(CheckAccess), optionsName: null);
         return app;

@@ -23,7 +23,7 @@ public abstract class MetricsContract(Backend backend) : IAsyncLifetime
     {
         ["Webhooks:AllowPrivateNetworks"] = "true",
         ["Webhooks:RetrySchedule"] = "0s,1m",
-        ["Webhooks:Timeout"] = "00:00:02",
+        ["Webhooks:Timeout"] = "00:00:10", // generous: a cold receiver on a busy machine is slow to answer its first request
         ["Telemetry:OutboxRefresh"] = "00:00:00",
     });
 
