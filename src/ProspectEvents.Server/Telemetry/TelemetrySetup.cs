@@ -44,13 +44,28 @@ public static class TelemetrySetup
         if (otlp)
         {
             telemetry.WithTracing(tracing => tracing.AddSource(Instruments.Name)
-                .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments(MetricsPath))
-                // Webhook requests are left out: our delivery span covers them, and a partner's URL belongs in no span.
-                .AddHttpClientInstrumentation(o => o.FilterHttpRequestMessage = request => !request.Options.TryGetValue(WebhookRequest, out _))
+                .AddAspNetCoreInstrumentation(o =>
+                {
+                    o.Filter = http => !http.Request.Path.StartsWithSegments(MetricsPath);
+                    o.EnrichWithHttpResponse = HidePathValues;
+                })
+                // Webhook requests are left out: our delivery span covers them, and a partner's URL belongs in no span;
+                // other requests keep their host but not their URL, whose path or query may hold an id or a token.
+                .AddHttpClientInstrumentation(o =>
+                {
+                    o.FilterHttpRequestMessage = request => !request.Options.TryGetValue(WebhookRequest, out _);
+                    o.EnrichWithHttpRequestMessage = (span, _) => span.SetTag("url.full", null);
+                })
                 .AddNpgsql()
                 .AddOtlpExporter());
         }
         return builder;
+    }
+
+    /// <summary>A path may hold a partner id (<c>/v1/webhooks/{partner_id}</c>): its span shows the route template instead.</summary>
+    private static void HidePathValues(System.Diagnostics.Activity span, HttpResponse response)
+    {
+        if (response.HttpContext.GetEndpoint() is RouteEndpoint { RoutePattern.Parameters.Count: > 0 } route) span.SetTag("url.path", route.RoutePattern.RawText);
     }
 
     /// <summary>Marks an outbound request as a webhook delivery, which no client span records.</summary>

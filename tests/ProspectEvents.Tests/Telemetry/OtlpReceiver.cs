@@ -49,6 +49,21 @@ public sealed class OtlpReceiver : IAsyncDisposable
     /// <summary>True when any POST to <paramref name="path"/> holds <paramref name="text"/>.</summary>
     public bool AnyHolds(string path, string text) => _posts.Any(p => p.Path == path && Contains(p.Body, text));
 
+    /// <summary>The printable text around the first place <paramref name="text"/> occurs in a POST to <paramref name="path"/>, for a failure message.</summary>
+    public string Around(string path, string text)
+    {
+        var needle = Encoding.UTF8.GetBytes(text);
+        foreach (var (posted, body) in _posts)
+        {
+            var at = posted == path ? body.AsSpan().IndexOf(needle) : -1;
+            if (at < 0) continue;
+            var from = Math.Max(0, at - 120);
+            var window = body.AsSpan(from, Math.Min(body.Length, at + needle.Length + 40) - from);
+            return new string(Encoding.UTF8.GetString(window).Select(c => char.IsControl(c) ? '.' : c).ToArray());
+        }
+        return "";
+    }
+
     public IEnumerable<string> Paths => _posts.Select(p => p.Path).Distinct();
 
     private static bool Contains(byte[] body, string text) => body.AsSpan().IndexOf(Encoding.UTF8.GetBytes(text)) >= 0;

@@ -39,6 +39,7 @@ public sealed class TelemetryExportTests
         ingest.Headers.Add("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
         await (await admin.SendAsync(ingest)).ExpectAsync(200);
         var delivered = (await receiver.WaitForAsync(r => r.Count >= 1, Patience))[0];
+        await (await client.GetAsync($"/v1/webhooks/{partner}")).ExpectAsync(200); // a partner id in the path
 
         Assert.True(delivered.StandardVerified);
         Assert.DoesNotContain(delivered.Headers.Keys, name => name.Equals("traceparent", StringComparison.OrdinalIgnoreCase)
@@ -47,9 +48,9 @@ public sealed class TelemetryExportTests
             "prospect_events.deliveries", "prospect_events.delivery.duration", "prospect_events.ingest.batch.duration",
             "prospect_events.outbox.pending", "prospect_events.outbox.oldest_pending_age"), "our instruments over OTLP");
         await otlp.WaitForAsync(() => otlp.Received("/v1/traces", "ingest batch", "webhook delivery", "prospect_events.attempt",
-            "POST /v1/admin/observations"), "the ingest batch and delivery spans over OTLP");
-        Assert.False(otlp.AnyHolds("/v1/traces", receiver.Url), "a span holds the webhook URL");
-        Assert.False(otlp.AnyHolds("/v1/traces", partner), "a span holds the partner id");
+            "POST /v1/admin/observations", "/v1/webhooks/{partner_id}"), "the ingest batch, delivery and request spans over OTLP");
+        Assert.False(otlp.AnyHolds("/v1/traces", receiver.Url), $"a span holds the webhook URL: {otlp.Around("/v1/traces", receiver.Url)}");
+        Assert.False(otlp.AnyHolds("/v1/traces", partner), $"a span holds the partner id: {otlp.Around("/v1/traces", partner)}");
     }
 
     [Fact]
