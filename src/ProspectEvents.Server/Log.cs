@@ -60,6 +60,9 @@ internal static partial class Log
     [LoggerMessage(19, LogLevel.Information, "Released the ingest's prospect cache after {Idle} without a batch; the next batch loads it again")]
     public static partial void IngestCacheReleased(ILogger logger, TimeSpan idle);
 
+    [LoggerMessage(30, LogLevel.Warning, "Recording the ingest run for the operator page failed; the ingest itself is committed")]
+    public static partial void IngestRunNotRecorded(ILogger logger, Exception exception);
+
     // Ids from when storage ran ingest (its range is 100 and up), kept so that filters on them still match.
     [LoggerMessage(102, LogLevel.Warning, "Reading states ahead of an ingest batch failed; the batch reads them itself")]
     public static partial void ReadAheadFailed(ILogger logger, Exception exception);

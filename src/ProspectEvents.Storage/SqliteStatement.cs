@@ -13,55 +13,59 @@ internal sealed class SqliteStatement : IDisposable
 {
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _statement;
+    // The statement's raw handle for SqliteNative's calls: _statement owns it and finalizes it on Dispose, and one
+    // caller at a time uses a kept statement, so it cannot be finalized under a call.
+    private readonly nint _handle;
 
     public SqliteStatement(SqliteConnection connection, string sql)
     {
         _db = connection.Handle ?? throw new InvalidOperationException("The connection is not open.");
         SqliteException.ThrowExceptionForRC(raw.sqlite3_prepare_v2(_db, sql, out _statement), _db);
+        _handle = _statement.DangerousGetHandle();
     }
 
-    public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
+    public void Bind(int index, long value) => Check(SqliteNative.BindInt64(_handle, index, value));
 
     public void Bind(int index, string? value) =>
-        Check(value is null ? raw.sqlite3_bind_null(_statement, index) : raw.sqlite3_bind_text16(_statement, index, value.AsSpan()));
+        Check(value is null ? SqliteNative.BindNull(_handle, index) : SqliteNative.BindText16(_handle, index, value));
 
-    public void Bind(int index, ReadOnlySpan<byte> value) => Check(raw.sqlite3_bind_blob(_statement, index, value));
+    public void Bind(int index, ReadOnlySpan<byte> value) => Check(SqliteNative.BindBlob(_handle, index, value));
 
     /// <summary>Runs the statement to its end (it must return no rows) and readies it for the next binding.</summary>
     public void Execute()
     {
         try
         {
-            var result = raw.sqlite3_step(_statement);
+            var result = SqliteNative.Step(_handle);
             if (result == raw.SQLITE_ROW) throw new SqliteException("The statement returned rows; Execute runs statements that return none.", raw.SQLITE_MISUSE);
             if (result != raw.SQLITE_DONE) Check(result);
         }
         finally
         {
-            raw.sqlite3_reset(_statement);
+            SqliteNative.Reset(_handle);
         }
     }
 
     /// <summary>Steps the statement: true with a row to read, false at its end.</summary>
     public bool Step()
     {
-        var result = raw.sqlite3_step(_statement);
+        var result = SqliteNative.Step(_handle);
         if (result == raw.SQLITE_ROW) return true;
         if (result != raw.SQLITE_DONE) Check(result);
         return false;
     }
 
     /// <summary>Readies the statement for the next binding (the bound values stay).</summary>
-    public void Reset() => raw.sqlite3_reset(_statement);
+    public void Reset() => SqliteNative.Reset(_handle);
 
     /// <summary>Column <paramref name="column"/> (from 0) of the current row as an integer.</summary>
-    public long Int64(int column) => raw.sqlite3_column_int64(_statement, column);
+    public long Int64(int column) => SqliteNative.ColumnInt64(_handle, column);
 
     /// <summary>
     /// Column <paramref name="column"/> (from 0) of the current row as bytes, a text's as UTF-8, valid until the next
     /// step or reset.
     /// </summary>
-    public ReadOnlySpan<byte> Bytes(int column) => raw.sqlite3_column_blob(_statement, column);
+    public ReadOnlySpan<byte> Bytes(int column) => SqliteNative.ColumnSpan(_handle, column);
 
     private void Check(int result) => SqliteException.ThrowExceptionForRC(result, _db);
 

@@ -39,19 +39,31 @@ public sealed partial class SqliteStore
             var n = 0;
             foreach (var name in eventNames) names[n++] = (Encoding.UTF8.GetBytes(name), name);
 
+            // The ranges in key order: the seeks walk the B-tree left to right, and an id asked twice comes next to
+            // itself, to be answered once.
             var ids = new byte[prospectIds.Count][];
+            var prefixes = new long[ids.Length];
+            var order = new int[ids.Length];
+            for (var i = 0; i < ids.Length; i++)
+            {
+                ids[i] = ProspectId.ToBytes(prospectIds[i]);
+                prefixes[i] = FetchKeyPrefix(ids[i]);
+                order[i] = i;
+            }
+            Array.Sort(prefixes, order);
             var events = new List<StoredEvent>();
             var rows = Statement(sqlite, FetchRowsSql);
             // One read transaction for all the ranges: one snapshot, and one lock instead of one per statement.
             Statement(sqlite, "BEGIN").Execute();
             try
             {
-                for (var i = 0; i < ids.Length; i++)
+                for (var k = 0; k < order.Length; k++)
                 {
-                    var id = ids[i] = ProspectId.ToBytes(prospectIds[i]);
-                    if (IndexOf(ids, i, id) >= 0) continue; // asked twice: answered once
+                    var i = order[k];
+                    var id = ids[i];
+                    if (AskedBefore(ids, prefixes, order, k)) continue;
                     rows.Bind(1, FetchKeyBucket(id, fromMs));
-                    rows.Bind(2, FetchKeyPrefix(id) | FetchKeyPrefixSpan);
+                    rows.Bind(2, prefixes[k] | FetchKeyPrefixSpan);
                     try
                     {
                         while (rows.Step())
@@ -61,7 +73,7 @@ public sealed partial class SqliteStore
                             var name = NameOf(names, rows.Bytes(2));
                             if (name is null) continue;
                             events.Add(new StoredEvent(Encoding.UTF8.GetString(rows.Bytes(3)), name, DateTimeOffset.FromUnixTimeMilliseconds(time),
-                                prospectIds[i], Encoding.UTF8.GetString(rows.Bytes(4))));
+                                prospectIds[i], rows.Bytes(4).ToArray()));
                         }
                     }
                     finally
@@ -78,11 +90,12 @@ public sealed partial class SqliteStore
             return Task.FromResult(events);
         }, cancellationToken);
 
-    private static int IndexOf(byte[][] ids, int before, byte[] id)
+    /// <summary>Whether the id at sorted position <paramref name="k"/> is one already seen at an earlier position.</summary>
+    private static bool AskedBefore(byte[][] ids, long[] prefixes, int[] order, int k)
     {
-        for (var i = 0; i < before; i++)
-            if (ids[i].AsSpan().SequenceEqual(id)) return i;
-        return -1;
+        for (var j = k - 1; j >= 0 && prefixes[j] == prefixes[k]; j--)
+            if (ids[order[j]].AsSpan().SequenceEqual(ids[order[k]])) return true;
+        return false;
     }
 
     private static string? NameOf((byte[] Utf8, string Name)[] names, ReadOnlySpan<byte> utf8)

@@ -35,6 +35,8 @@ public sealed partial class SqliteStore : Store
     // Statements bound by position (SqliteStatement), kept per connection like the commands above.
     private readonly ConditionalWeakTable<SqliteConnection, Dictionary<string, SqliteStatement>> _statements = new();
 
+    static SqliteStore() => SqliteNative.ConfigureLibrary();
+
     public SqliteStore(string connectionString, long mmapSize = StorageOptions.DefaultSqliteMmapSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(mmapSize);
@@ -111,6 +113,9 @@ public sealed partial class SqliteStore : Store
 
     protected override Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken) =>
         ReadOnAsync(_readers, ConnectionPragmas, read, cancellationToken);
+
+    // A text column read as a blob gives its UTF-8 bytes as stored.
+    protected override byte[] ReadUtf8(DbDataReader reader, int ordinal) => reader.GetFieldValue<byte[]>(ordinal);
 
     protected override Task<T> ReadEventsAsync<T>(Func<DbConnection, Task<T>> read, CancellationToken cancellationToken) =>
         ReadOnAsync(_mappedReaders, _mappedPragmas, read, cancellationToken);

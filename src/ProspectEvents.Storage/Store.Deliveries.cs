@@ -57,7 +57,7 @@ public abstract partial class Store
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     var stored = new StoredEvent(reader.GetString(5), reader.GetString(6), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)),
-                        ProspectId.ToHex((byte[])reader.GetValue(8)), reader.GetString(9));
+                        ProspectId.ToHex((byte[])reader.GetValue(8)), ReadUtf8(reader, 9));
                     claimed.Add(new ClaimedDelivery(reader.GetInt64(0), reader.GetString(1), reader.GetString(10), reader.GetString(2),
                         reader.IsDBNull(11) ? null : reader.GetString(11), reader.GetInt32(3), reader.GetInt32(4), lease, stored, ReadWebhook(reader, 12)));
                 }

@@ -60,6 +60,9 @@ public abstract partial class Store
     /// </summary>
     protected virtual string? FetchEventsFromArraysSql => null;
 
+    /// <summary>A text column's UTF-8 bytes. SQLite stores them so, and reads them without a string between.</summary>
+    protected virtual byte[] ReadUtf8(DbDataReader reader, int ordinal) => System.Text.Encoding.UTF8.GetBytes(reader.GetString(ordinal));
+
     /// <summary>
     /// Events of the given prospects and types with <c>from ≤ event_time ≤ to</c>, newest first (then by event id), each
     /// with the caller's text of its prospect id. SQLite overrides it to read its own table (SqliteStore.Fetch.cs).
@@ -95,7 +98,7 @@ public abstract partial class Store
                 var id = reader.GetFieldValue<byte[]>(3);
                 var asked = IndexOf(ids, id);
                 events.Add(new StoredEvent(reader.GetString(0), reader.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
-                    asked >= 0 ? prospectIds[asked] : ProspectId.ToHex(id), reader.GetString(4)));
+                    asked >= 0 ? prospectIds[asked] : ProspectId.ToHex(id), ReadUtf8(reader, 4)));
             }
             return events;
         }, cancellationToken);

@@ -36,4 +36,37 @@ public abstract partial class Store
                 """, new { limit }, cancellationToken: cancellationToken));
             return rows.Select(r => new MatchedEvent(r.EventId, r.EventName, ProspectId.ToHex(r.ProspectId), DateTimeOffset.FromUnixTimeMilliseconds(r.DetectedAt), r.Matches)).ToList();
         }, cancellationToken);
+
+    /// <summary>Events detected on one UTC day, by event name.</summary>
+    public sealed record DayCounts(DateOnly Day, IReadOnlyDictionary<string, long> ByEventName);
+
+    /// <summary>
+    /// Events detected per UTC day and event name, for the <paramref name="days"/> days that end with today (of
+    /// <paramref name="now"/>), oldest first, one entry per day, days without events included.
+    /// </summary>
+    public Task<List<DayCounts>> EventsPerDayAsync(int days, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            var today = DateOnly.FromDateTime(now.UtcDateTime);
+            var first = today.AddDays(1 - days);
+            var from = new DateTimeOffset(first.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            var perDay = new Dictionary<long, Dictionary<string, long>>();
+            // A range of events_by_detection; the day is the integer division of the Unix milliseconds.
+            await using var command = Command(connection, null, """
+                SELECT detected_at / 86400000 AS day, event_name, COUNT(*) FROM events
+                WHERE detected_at >= @from AND detected_at < @to GROUP BY detected_at / 86400000, event_name
+                """);
+            AddParameter(command, "@from", ToUnixMs(from));
+            AddParameter(command, "@to", ToUnixMs(from.AddDays(days)));
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var day = Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture);
+                    if (!perDay.TryGetValue(day, out var names)) perDay[day] = names = new(StringComparer.Ordinal);
+                    names[reader.GetString(1)] = reader.GetInt64(2);
+                }
+            var firstDay = from.ToUnixTimeMilliseconds() / 86_400_000;
+            return Enumerable.Range(0, days).Select(i => new DayCounts(first.AddDays(i),
+                perDay.TryGetValue(firstDay + i, out var names) ? names : new Dictionary<string, long>())).ToList();
+        }, cancellationToken);
 }

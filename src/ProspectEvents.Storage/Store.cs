@@ -26,6 +26,8 @@ public abstract partial class Store : IAsyncDisposable
                 $"Storage:Provider must be '{StorageOptions.Sqlite}' or '{StorageOptions.Postgres}', not '{options.Provider}'.", nameof(options)),
         };
         store.Logger = logger ?? NullLogger.Instance;
+        if (store is SqliteStore)
+            StoreLog.SqliteLibrary(store.Logger, SQLitePCL.raw.sqlite3_libversion().utf8_to_string(), SqliteNative.MultiThreaded ? "multi-thread" : "serialized");
         return store;
     }
 

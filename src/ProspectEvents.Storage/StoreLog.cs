@@ -7,4 +7,7 @@ internal static partial class StoreLog
 {
     [LoggerMessage(101, LogLevel.Warning, "A background WAL checkpoint failed; it is retried after the next commit on a new connection")]
     public static partial void CheckpointFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(105, LogLevel.Debug, "SQLite {Version} in {Mode} mode")]
+    public static partial void SqliteLibrary(ILogger logger, string version, string mode);
 }

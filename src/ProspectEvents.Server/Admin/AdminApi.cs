@@ -23,6 +23,7 @@ public static class AdminApi
                 + "422 with the same counts and an error when the input broke off (a truncated or corrupt gzip stream, a body cut short).");
         group.MapGet("/stats", Stats).WithSummary("Counts, and the latest events with their enrollment matches")
             .WithDescription("Counts of partners, enrollments, monitored prospects, events and event-enrollment matches; the fan-out indexer's backlog; the latest events, each with the number of active enrollments it matched when it was detected.");
+        group.MapOperatorReads();
         return group;
     }
 
@@ -65,13 +66,15 @@ public static class AdminApi
     }
 
     private static async Task<Results<Ok<IngestResult>, UnprocessableEntity<IngestResult>>> IngestObservations(
-        HttpContext http, IngestEngine engine, TimeProvider clock, IOptions<IngestOptions> options, ILogger<IngestRun> logger)
+        HttpContext http, IngestEngine engine, Store store, TimeProvider clock, IOptions<IngestOptions> options, ILogger<IngestRun> logger)
     {
         // Streamed, so not held to the 1 MiB limit of the JSON endpoints.
         if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
         // Not cancelled with the request: a client that goes away cuts the body, which the ingest takes for a broken
         // input (it stops, and the batches it handed on commit) instead of cancelling them midway.
+        var startedAt = clock.GetUtcNow();
         var summary = await new IngestRun(engine, clock) { MaxLineBytes = options.Value.MaxLineBytes }.RunAsync(http.Request.Body, CancellationToken.None);
+        await IngestRunLog.RecordAsync(store, IngestRunLog.Http, startedAt, summary, clock, e => Log.IngestRunNotRecorded(logger, e));
         var listed = summary.RejectedLines.Take(IngestResult.MaxListed).Select(r => new RejectedLineView(r.Line, r.Error)).ToList();
         var context = ResponseContext.For(http);
         var result = new IngestResult(summary.Error is null ? context : context with { RequestStatus = "failure" },

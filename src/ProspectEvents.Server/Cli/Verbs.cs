@@ -168,8 +168,11 @@ public static class Verbs
                 MaxLineBytes = settings.Ingest.MaxLineBytes,
                 Progress = p => error.Write($"\r{p.Observations + p.Rejected:N0} rows, {(p.Observations + p.Rejected) / Math.Max(p.Seconds, 0.001):N0}/s, {p.Events:N0} events, {p.Rejected:N0} rejected   "),
             };
+            var startedAt = TimeProvider.System.GetUtcNow();
             var summary = await run.RunAsync(input, cancellationToken);
             await error.WriteLineAsync();
+            await Server.Ingest.IngestRunLog.RecordAsync(store, Server.Ingest.IngestRunLog.Cli, startedAt, summary, TimeProvider.System,
+                e => error.WriteLine($"warning: the ingest is committed, but recording it for the operator page failed: {e.Message}"));
             foreach (var rejected in summary.RejectedLines.Take(20)) await error.WriteLineAsync($"line {rejected.Line}: {rejected.Error}");
             if (summary.Rejected > 20) await error.WriteLineAsync($"... and {summary.Rejected - 20} more rejected lines");
             // One line, then the counts of what was taken before the break (its batches are committed) on stdout.

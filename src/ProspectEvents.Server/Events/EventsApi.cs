@@ -81,14 +81,14 @@ public sealed class FetchEventsResponse(ResponseContext context, List<StoredEven
             json.WriteString("event_time"u8, e.EventTime);
             json.WriteString("prospect_id"u8, e.ProspectId);
             json.WritePropertyName("data"u8);
-            if (e.Data.Contains('\\'))
+            if (e.DataUtf8.AsSpan().Contains((byte)'\\'))
             {
-                using var document = JsonDocument.Parse(e.Data);
+                using var document = JsonDocument.Parse(e.DataUtf8);
                 document.RootElement.WriteTo(json);
             }
             else
             {
-                json.WriteRawValue(e.Data, skipInputValidation: true);
+                json.WriteRawValue(e.DataUtf8, skipInputValidation: true);
             }
             json.WriteEndObject();
             if (json.BytesPending >= FlushAt) await json.FlushAsync(httpContext.RequestAborted);

@@ -48,9 +48,17 @@ public static class ApiDocs
     public static WebApplication MapApiDocs(this WebApplication app)
     {
         app.MapOpenApi("/openapi/{documentName}.json");
+        // Self-contained: the UI's script is the copy the package embeds and serves, and every hosted extra (the AI
+        // agent, MCP, telemetry, web fonts, the developer toolbar with its deploy and share offers) is switched off.
         app.MapScalarApiReference("/docs", options => options
             .WithTitle("ProspectEvents API")
-            .WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+            .WithOpenApiRoutePattern("/openapi/{documentName}.json")
+            .DisableAgent()
+            .DisableMcp()
+            .DisableTelemetry()
+            .DisableDefaultFonts()
+            .HideDeveloperTools()
+            .HideClientButton());
         return app;
     }
 }

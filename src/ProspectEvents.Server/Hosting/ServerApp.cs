@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using ProspectEvents.Server.Admin;
 using ProspectEvents.Server.Anniversaries;
 using ProspectEvents.Server.Auth;
+using ProspectEvents.Server.Dashboard;
 using ProspectEvents.Server.Enrollments;
 using ProspectEvents.Server.Events;
 using ProspectEvents.Server.Fanout;
@@ -49,6 +50,7 @@ public static class ServerApp
         app.MapWebhooksV2();
         app.MapAdmin();
         app.MapApiDocs();
+        app.MapDashboard();
         app.MapTelemetry();
         return app;
     }

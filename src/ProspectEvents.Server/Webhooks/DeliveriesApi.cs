@@ -79,7 +79,8 @@ public static class DeliveriesApi
             : NoDelivery(delivery_id);
     }
 
-    private static async Task<Results<Ok<DeliveryResult>, ApiError>> Retry(
+    /// <summary>Replays a delivery of the webhook <paramref name="webhookOf"/> finds; shared with the admin replay.</summary>
+    internal static async Task<Results<Ok<DeliveryResult>, ApiError>> Retry(
         HttpContext http, string delivery_id, Store store, TimeProvider clock, WebhookOfRoute webhookOf, CancellationToken cancellationToken)
     {
         var (webhookId, refused) = await webhookOf(http, store, cancellationToken);

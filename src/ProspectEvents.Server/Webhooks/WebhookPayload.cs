@@ -28,7 +28,7 @@ public static class WebhookPayload
 
     public static byte[] For(StoredEvent stored, string partnerId, string enrollmentKey, string payloadFormat, V2Source? v2 = null)
     {
-        var buffer = new ArrayBufferWriter<byte>(512 + stored.Data.Length);
+        var buffer = new ArrayBufferWriter<byte>(512 + stored.DataUtf8.Length);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
@@ -47,7 +47,7 @@ public static class WebhookPayload
             }
             writer.WriteString("event_time", stored.EventTime);
             writer.WritePropertyName("data");
-            writer.WriteRawValue(stored.Data, skipInputValidation: true); // stored by us, as JSON
+            writer.WriteRawValue(stored.DataUtf8, skipInputValidation: true); // stored by us, as JSON
             writer.WriteEndObject();
         }
         if (payloadFormat != StringifiedJson) return buffer.WrittenSpan.ToArray();

@@ -111,6 +111,20 @@ public sealed class ApiDescriptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_docs_page_calls_no_hosted_service()
+    {
+        using var client = _server.Client(null);
+        var html = await (await client.GetAsync("/docs")).Content.ReadAsStringAsync();
+        // Every absolute URL the page names: none may point off this server (a CDN, a font host, an AI agent, a proxy).
+        var hosts = System.Text.RegularExpressions.Regex.Matches(html, @"(?:https?:)?//[A-Za-z0-9.-]+").Select(m => m.Value).ToList();
+        Assert.Empty(hosts);
+        Assert.Contains("<script src=\"scalar.js\">", html);
+        foreach (var setting in new[] { "\"agent\":{\"disabled\":true}", "\"mcp\":{\"disabled\":true}", "\"telemetry\":false", "\"withDefaultFonts\":false",
+                     "\"showDeveloperTools\":\"never\"", "\"hideClientButton\":true" })
+            Assert.Contains(setting, html);
+    }
+
+    [Fact]
     public async Task HealthAndReadinessAnswer()
     {
         using var client = _server.Client(null);

@@ -69,6 +69,28 @@ public sealed class SqliteFetchRowsTests
     }
 
     [Fact]
+    public async Task FortyProspectsAskedInAnyOrderGetTheSameAnswerAsEachAskedAlone()
+    {
+        var (store, file) = await OpenAsync();
+        await using (store)
+        {
+            // Ids spread over the key space and given in descending order, a few sharing a prefix with Ann.
+            var ids = Enumerable.Range(0, 37).Select(i => ((uint)(i * 0x06e0_0000)).ToString("x8", CultureInfo.InvariantCulture) + $"{i:x32}")
+                .Concat([Ann, Ben, Cy]).OrderDescending(StringComparer.Ordinal).ToArray();
+            await InsertAsync(file, [.. ids.Select((id, i) => (id, 0, 1 + (i % 4)))], stepMs: 60_000);
+
+            var together = await FetchAsync(store, ids, Time.AddDays(-1), Time.AddDays(1));
+            var alone = new List<StoredEvent>();
+            foreach (var id in ids) alone.AddRange(await FetchAsync(store, [id], Time.AddDays(-1), Time.AddDays(1)));
+
+            Assert.Equal(ids.Select((_, i) => 1 + (i % 4)).Sum(), together.Count);
+            Assert.Equal(alone.OrderBy(e => e.EventId, StringComparer.Ordinal).Select(e => (e.EventId, e.ProspectId)),
+                together.OrderBy(e => e.EventId, StringComparer.Ordinal).Select(e => (e.EventId, e.ProspectId)));
+            Assert.All(together, e => Assert.StartsWith(e.ProspectId[..8], e.EventId, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task TheMigrationCopiesTheEventsStoredBeforeItFullBucketsIncluded()
     {
         var (store, file) = await OpenAsync();

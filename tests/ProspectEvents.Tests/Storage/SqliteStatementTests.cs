@@ -65,6 +65,27 @@ public sealed class SqliteStatementTests : IAsyncLifetime
     }
 
     [Fact]
+    public void EmptyValuesBindAsEmptyNotNullAndReadBackEmpty()
+    {
+        using (var insert = new SqliteStatement(_connection, "INSERT INTO t (k, b, s) VALUES (?1, ?2, ?3)"))
+        {
+            insert.Bind(1, 1);
+            insert.Bind(2, ReadOnlySpan<byte>.Empty);
+            insert.Bind(3, "");
+            insert.Execute();
+        }
+
+        using var select = new SqliteStatement(_connection, "SELECT b, s, typeof(b), typeof(s), k FROM t");
+        Assert.True(select.Step());
+        Assert.True(select.Bytes(0).IsEmpty);
+        Assert.True(select.Bytes(1).IsEmpty);
+        Assert.Equal("blob", System.Text.Encoding.UTF8.GetString(select.Bytes(2)));
+        Assert.Equal("text", System.Text.Encoding.UTF8.GetString(select.Bytes(3)));
+        Assert.Equal(1, select.Int64(4));
+        Assert.False(select.Step());
+    }
+
+    [Fact]
     public void AStatementThatReturnsRowsIsRefused()
     {
         using var select = new SqliteStatement(_connection, "SELECT 1");

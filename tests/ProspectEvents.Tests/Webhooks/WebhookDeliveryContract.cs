@@ -236,7 +236,8 @@ public abstract class WebhookDeliveryContract(Backend backend) : IAsyncLifetime
 
         broken = false;
         var replayed = await (await client.PostAsync($"/v1/webhooks/{partner}/deliveries/{id}/retry", null)).ExpectAsync(200);
-        Assert.Equal("pending", replayed.GetProperty("delivery").GetProperty("status").GetString());
+        // The answer is the delivery as it is when read back: the woken dispatcher may have sent it already.
+        Assert.Contains(replayed.GetProperty("delivery").GetProperty("status").GetString(), new[] { "pending", "delivered" });
         var delivered = await WaitForDeliveryAsync(client, partner, d => d.GetProperty("status").GetString() == "delivered");
         Assert.Equal(5, delivered.GetProperty("attempts").GetInt32());
         Assert.All(receiver.Requests, r => Assert.Equal(id, r.WebhookId));
