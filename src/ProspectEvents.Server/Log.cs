@@ -72,4 +72,7 @@ internal static partial class Log
 
     [LoggerMessage(104, LogLevel.Warning, "Reclaiming superseded states failed; the next batch tries again")]
     public static partial void ReclaimFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(40, LogLevel.Warning, "Reading the outbox for the telemetry gauges failed; they report nothing until a reading succeeds")]
+    public static partial void OutboxGaugeFailed(ILogger logger, Exception exception);
 }

@@ -60,14 +60,14 @@ public sealed class StateTransaction
 
     /// <summary>
     /// Inserts the events not stored yet and matches each to the enrollments that monitor it (its deliveries, the
-    /// webhook outbox); returns how many were new. An event stored before got its matches then.
+    /// webhook outbox); returns the ids of the new ones. An event stored before got its matches then.
     /// </summary>
-    public async Task<int> InsertAndMatchEventsAsync(List<(byte[] ProspectId, CareerEvent Event)> events, DateTimeOffset detectedAt, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> InsertAndMatchEventsAsync(List<(byte[] ProspectId, CareerEvent Event)> events, DateTimeOffset detectedAt, CancellationToken cancellationToken)
     {
         var inserted = await _store.InsertEventsAsync(_connection, _transaction, events, detectedAt, cancellationToken);
         await _store.MatchEventsAsync(_connection, _transaction, inserted, cancellationToken);
         InsertedEvents += inserted.Count;
-        return inserted.Count;
+        return inserted;
     }
 
     /// <summary>Hands the log rows after <paramref name="afterSeq"/> to <paramref name="handle"/>, in order.</summary>

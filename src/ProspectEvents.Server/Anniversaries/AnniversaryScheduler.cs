@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ProspectEvents.Server.Telemetry;
 using ProspectEvents.Storage;
 
 namespace ProspectEvents.Server.Anniversaries;
@@ -55,6 +56,7 @@ public sealed class AnniversaryScheduler(Store store, TimeProvider clock, IOptio
         for (var day = first; day <= latestDue; day = day.AddDays(1))
         {
             var events = await store.SweepAnniversariesAsync(day, clock.GetUtcNow(), cancellationToken);
+            Instruments.EventsDetected(EventTypeNames.JobStartAnniversary, events);
             Log.AnniversariesSwept(logger, day, events);
             swept.Add(day);
         }

@@ -10,6 +10,7 @@ using ProspectEvents.Server.Events;
 using ProspectEvents.Server.Fanout;
 using ProspectEvents.Server.Http;
 using ProspectEvents.Server.Ingest;
+using ProspectEvents.Server.Telemetry;
 using ProspectEvents.Server.Webhooks;
 using ProspectEvents.Storage;
 
@@ -31,6 +32,7 @@ public static class ServerApp
         builder.AddAnniversaries(); // after configure: these read Roles, which tests may set
         builder.AddFanout();
         builder.AddWebhooks();
+        builder.AddTelemetry();
 
         var app = builder.Build();
         app.UseMiddleware<CorrelationMiddleware>();
@@ -49,6 +51,7 @@ public static class ServerApp
         app.MapAdmin();
         app.MapApiDocs();
         app.MapDashboard();
+        app.MapTelemetry();
         return app;
     }
 

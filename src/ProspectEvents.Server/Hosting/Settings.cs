@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using ProspectEvents.Server.Anniversaries;
 using ProspectEvents.Server.Auth;
 using ProspectEvents.Server.Ingest;
+using ProspectEvents.Server.Telemetry;
 using ProspectEvents.Server.Webhooks;
 using ProspectEvents.Storage;
 
@@ -11,7 +12,8 @@ namespace ProspectEvents.Server.Hosting;
 public sealed class InvalidSettingsException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>Every section of the configuration, each validated.</summary>
-public sealed record ValidSettings(StorageOptions Storage, WebhookOptions Webhooks, IngestOptions Ingest, RateLimitingOptions RateLimiting, AnniversaryOptions Anniversaries);
+public sealed record ValidSettings(StorageOptions Storage, WebhookOptions Webhooks, IngestOptions Ingest, RateLimitingOptions RateLimiting, AnniversaryOptions Anniversaries,
+    TelemetryOptions Telemetry);
 
 /// <summary>
 /// Every configuration section the server and the verbs read, bound and validated in one place: <c>serve</c> checks
@@ -44,6 +46,10 @@ public static class Settings
         services.AddOptions<AnniversaryOptions>().BindConfiguration(AnniversaryOptions.Section)
             .Validate(o => o.RunAtUtc >= TimeSpan.Zero && o.RunAtUtc < TimeSpan.FromDays(1), "Anniversaries:RunAtUtc must be a time of day, e.g. 00:05:00.")
             .ValidateOnStart();
+        services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section)
+            .Validate(o => o.PrometheusAccess is TelemetryOptions.Open or TelemetryOptions.Admin, "Telemetry:PrometheusAccess must be 'open' or 'admin'.")
+            .Validate(o => o.OutboxRefresh >= TimeSpan.Zero, "Telemetry:OutboxRefresh must be a duration such as 00:00:05, or 00:00:00 to read the store at every collection.")
+            .ValidateOnStart();
         return services;
     }
 
@@ -57,7 +63,7 @@ public static class Settings
         try
         {
             return new ValidSettings(Value<StorageOptions>(provider), Value<WebhookOptions>(provider), Value<IngestOptions>(provider),
-                Value<RateLimitingOptions>(provider), Value<AnniversaryOptions>(provider));
+                Value<RateLimitingOptions>(provider), Value<AnniversaryOptions>(provider), Value<TelemetryOptions>(provider));
         }
         catch (OptionsValidationException e)
         {

@@ -1,8 +1,10 @@
 using System.Collections.ObjectModel;
 using System.Data.Common;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ProspectEvents.Detection;
+using ProspectEvents.Server.Telemetry;
 using ProspectEvents.Storage;
 
 namespace ProspectEvents.Server.Ingest;
@@ -115,9 +117,11 @@ public sealed class IngestEngine(Store store, ILogger? logger = null)
     {
         await _gate.WaitAsync(cancellationToken);
         Interlocked.Increment(ref _batches);
+        var started = Stopwatch.GetTimestamp();
+        using var span = Instruments.Source.StartActivity("ingest batch");
         try
         {
-            var (counts, packed, seq, superseded) = await store.WriteStatesAsync(async write =>
+            var (counts, newEvents, packed, seq, superseded) = await store.WriteStatesAsync(async write =>
             {
                 // A batch must read the state another batch is writing only after that batch commits, or it would
                 // detect against an old state.
@@ -128,8 +132,13 @@ public sealed class IngestEngine(Store store, ILogger? logger = null)
                 var (slowStale, events, superseded) = await DetectAsync(write, batch, judgment.Pending, entries, detectedAt, cancellationToken);
                 var (packed, packedRepeats) = (LogEntry.Pack(entries), LogTime.Pack(judgment.Repeats));
                 var seq = await write.AppendLogAsync(BatchRow, Fingerprint.Version, packed, packedRepeats, cancellationToken);
-                return (new IngestCounts(batch.Count, judgment.Stale + slowStale, events), (Entries: packed, Repeats: packedRepeats), seq, superseded);
+                var total = events.Values.Sum();
+                return (new IngestCounts(batch.Count, judgment.Stale + slowStale, total), events, (Entries: packed, Repeats: packedRepeats), seq, superseded);
             }, cancellationToken);
+            Instruments.IngestBatch(counts.Observations, counts.Stale, newEvents, Stopwatch.GetElapsedTime(started));
+            span?.SetTag("prospect_events.observations", counts.Observations);
+            span?.SetTag("prospect_events.stale", counts.Stale);
+            span?.SetTag("prospect_events.events", counts.Events);
 
             // Committed: only now may the cache move on (a rolled-back batch must leave it as the database is).
             if (_cache is { } cache && cache.LastSeq < seq)
@@ -143,8 +152,9 @@ public sealed class IngestEngine(Store store, ILogger? logger = null)
             await ReclaimStatesIfDueAsync(cancellationToken);
             return counts;
         }
-        catch
+        catch (Exception e)
         {
+            span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
             Forget(); // whatever happened, the next batch starts from what the database holds
             throw;
         }
@@ -180,9 +190,9 @@ public sealed class IngestEngine(Store store, ILogger? logger = null)
     /// Detects on the prospects the cache could not judge: loads their states (the newest time is the cache's, which
     /// the log may have advanced past the row's), applies their remaining observations, appends the states that
     /// changed (listing the rows they replace as superseded) and the events found, and adds their log entries.
-    /// Returns the stale count, how many events were new and how many rows were superseded.
+    /// Returns the stale count, the new events by name and how many rows were superseded.
     /// </summary>
-    private static async Task<(int Stale, int Events, int Superseded)> DetectAsync(StateTransaction write,
+    private static async Task<(int Stale, Dictionary<string, int> Events, int Superseded)> DetectAsync(StateTransaction write,
         IngestBatch batch, List<IngestBatch.Pending> pending, List<LogEntry> entries, DateTimeOffset detectedAt, CancellationToken cancellationToken)
     {
         var stale = 0;
@@ -229,7 +239,22 @@ public sealed class IngestEngine(Store store, ILogger? logger = null)
         }
         await write.AppendStatesAsync(written, cancellationToken);
         await write.SupersedeStatesAsync(superseded, cancellationToken);
-        return (stale, await write.InsertAndMatchEventsAsync(detected, detectedAt, cancellationToken), superseded.Count);
+        var inserted = await write.InsertAndMatchEventsAsync(detected, detectedAt, cancellationToken);
+        return (stale, CountByName(detected, inserted), superseded.Count);
+    }
+
+    /// <summary>The events of <paramref name="inserted"/> (a subset of <paramref name="detected"/>: those not stored before), by name.</summary>
+    private static Dictionary<string, int> CountByName(List<(byte[] ProspectId, CareerEvent Event)> detected, IReadOnlyList<string> inserted)
+    {
+        var byName = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (inserted.Count == 0) return byName;
+        // All new is the rule; a re-ingest is the exception, where only the ids the store returned count.
+        var isNew = inserted.Count == detected.Count ? null : inserted.ToHashSet(StringComparer.Ordinal);
+        foreach (var (_, found) in detected)
+        {
+            if (isNew is null || isNew.Contains(found.EventId)) byName[found.EventName] = byName.GetValueOrDefault(found.EventName) + 1;
+        }
+        return byName;
     }
 
     /// <summary>The cache, caught up with every log row committed by any process. Call under the ingest lock.</summary>

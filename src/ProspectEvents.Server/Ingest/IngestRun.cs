@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using ProspectEvents.Detection;
+using ProspectEvents.Server.Telemetry;
 
 namespace ProspectEvents.Server.Ingest;
 
@@ -37,6 +38,7 @@ public sealed class IngestRun(IngestEngine engine, TimeProvider clock, int batch
     private readonly List<RejectedLine> _rejectedLines = [];
     private readonly Stopwatch _elapsed = new();
     private long _line, _observations, _rejected, _stale, _events;
+    private long _rejectedCounted; // of _rejected, those already added to the telemetry counter
     private bool _csvHeaderRead;
     private int[]? _csvColumns;
     private readonly List<CsvRecord.Cell> _cells = [];
@@ -66,6 +68,7 @@ public sealed class IngestRun(IngestEngine engine, TimeProvider clock, int batch
         }
         catch
         {
+            CountRejected();
             // Whatever failed, no batch may still be writing once the caller hears of it (the verb disposes the
             // store next, and an HTTP client must not see an error while later batches go on committing).
             foreach (var writing in _inFlight)
@@ -81,6 +84,7 @@ public sealed class IngestRun(IngestEngine engine, TimeProvider clock, int batch
             }
             throw;
         }
+        CountRejected();
         var summary = Summary();
         Progress?.Invoke(summary);
         return summary;
@@ -321,6 +325,13 @@ public sealed class IngestRun(IngestEngine engine, TimeProvider clock, int batch
         else Reject(line, error!);
     }
 
+    /// <summary>Adds the lines rejected since the last call to the telemetry counter: once a batch, not once a line.</summary>
+    private void CountRejected()
+    {
+        Instruments.ObservationsRejected(_rejected - _rejectedCounted);
+        _rejectedCounted = _rejected;
+    }
+
     private void Reject(long line, string error)
     {
         _rejected++;
@@ -356,6 +367,7 @@ public sealed class IngestRun(IngestEngine engine, TimeProvider clock, int batch
     /// </summary>
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
+        CountRejected();
         if (_batch.Count == 0) return;
         var observations = _batch;
         _batch = new List<Observation>(batchSize);

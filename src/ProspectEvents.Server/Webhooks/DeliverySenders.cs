@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Threading.Channels;
+using ProspectEvents.Server.Telemetry;
 using ProspectEvents.Storage;
 
 namespace ProspectEvents.Server.Webhooks;
@@ -44,13 +46,27 @@ public sealed class DeliverySenders(WebhookSender sender, RetrySchedule schedule
 
     private async Task<AttemptOutcome> SendAsync(ClaimedDelivery delivery)
     {
+        using var span = Instruments.Source.StartActivity("webhook delivery", ActivityKind.Client);
         var body = WebhookPayload.For(delivery);
         var attemptedAt = clock.GetUtcNow();
         var result = await sender.SendAsync(delivery.Webhook, delivery.DeliveryId, body, CancellationToken.None);
         var outcome = Judge(delivery, attemptedAt, result);
+        Instruments.DeliveryAttempt(outcome.Delivered, outcome.Next is not null, result.Duration);
+        if (span is not null) Describe(span, delivery, result, outcome);
         if (!outcome.Delivered)
             Log.DeliveryAttemptFailed(logger, delivery.DeliveryId, delivery.Event.EventId, delivery.PartnerId, delivery.Attempts + 1, result.Problem!, outcome.Next);
         return outcome;
+    }
+
+    /// <summary>The attempt's span: what was sent and how it went, by ids and numbers only (no URL, partner or secret).</summary>
+    private static void Describe(Activity span, ClaimedDelivery delivery, SendResult result, AttemptOutcome outcome)
+    {
+        span.SetTag("prospect_events.delivery_id", delivery.DeliveryId);
+        span.SetTag("prospect_events.event_name", delivery.Event.EventName);
+        span.SetTag("prospect_events.attempt", delivery.Attempts + 1);
+        span.SetTag("prospect_events.outcome", outcome.Delivered ? "delivered" : outcome.Next is not null ? "retried" : "failed");
+        if (result.StatusCode is { } status) span.SetTag("http.response.status_code", status);
+        if (!outcome.Delivered) span.SetStatus(ActivityStatusCode.Error, result.StatusCode is null ? "no answer" : $"HTTP {result.StatusCode}");
     }
 
     /// <summary>What an answer means for the delivery: delivered, due again (when), failed for good, or its webhook gone.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Options;
+using ProspectEvents.Server.Telemetry;
 using ProspectEvents.Storage;
 
 namespace ProspectEvents.Server.Webhooks;
@@ -37,6 +38,7 @@ public sealed class WebhookSender : IDisposable
         _clock = clock;
         var handler = OutboundGuard.CreateHandler(settings.AllowPrivateNetworks, settings.Timeout);
         handler.MaxConnectionsPerServer = Math.Max(settings.Concurrency, 1);
+        handler.ActivityHeadersPropagator = null; // no traceparent: a partner's receiver is not part of our trace
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan }; // each request has its own deadline
     }
 
@@ -48,6 +50,7 @@ public sealed class WebhookSender : IDisposable
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, webhook.WebhookUrl) { Content = new ByteArrayContent(body) };
+            request.Options.Set(TelemetrySetup.WebhookRequest, true);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
             request.Headers.UserAgent.ParseAdd("ProspectEvents-Webhooks/1");
             foreach (var header in webhook.Headers)

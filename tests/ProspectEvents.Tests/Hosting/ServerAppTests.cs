@@ -47,6 +47,9 @@ public sealed class SettingsPathTests
         { "--Storage:Provider=mysql", "Storage:Provider" },
         { "--Storage:SqliteMmapSize=-1", "Storage:SqliteMmapSize" },
         { "--Ingest:CacheIdleTimeout=-00:01:00", "Ingest:CacheIdleTimeout" },
+        { "--Telemetry:Prometheus=maybe", "Telemetry:Prometheus" },
+        { "--Telemetry:PrometheusAccess=public", "Telemetry:PrometheusAccess" },
+        { "--Telemetry:OutboxRefresh=-00:00:01", "Telemetry:OutboxRefresh" },
     };
 
     private static string Database() => $"--Storage:ConnectionString=Data Source={Path.Combine(Path.GetTempPath(), "prospect-events-tests", Guid.NewGuid().ToString("N"), "test.db")}";
