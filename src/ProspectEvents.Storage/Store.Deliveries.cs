@@ -286,9 +286,8 @@ public abstract partial class Store
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            DateTimeOffset? Time(int i) => reader.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(i));
             rows.Add((new DeliveryView(reader.GetString(0), reader.GetString(1), reader.GetString(2), ProspectId.ToHex((byte[])reader.GetValue(3)),
-                reader.GetString(4), reader.GetString(5), reader.GetInt32(6), Time(7)!.Value, Time(8), Time(9), ReadAttempt(reader, 11)), reader.GetInt64(10)));
+                reader.GetString(4), reader.GetString(5), reader.GetInt32(6), Time(reader, 7)!.Value, Time(reader, 8), Time(reader, 9), ReadAttempt(reader, 11)), reader.GetInt64(10)));
         }
         return rows;
     }
@@ -366,7 +365,7 @@ public abstract partial class Store
             await using (var command = Command(connection, null, "SELECT webhook_id, CASE WHEN disabled_at IS NULL THEN 1 ELSE 0 END FROM webhooks WHERE removed_at IS NULL"))
             {
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken)) enabled[reader.GetString(0)] = Convert.ToInt32(reader.GetValue(1)) == 1;
+                while (await reader.ReadAsync(cancellationToken)) enabled[reader.GetString(0)] = Int(reader, 1) == 1;
             }
             return rows.OrderBy(r => r.Value.Partner, StringComparer.Ordinal).ThenBy(r => r.Key, StringComparer.Ordinal).Select(r =>
                 new DeliveryBacklog(r.Value.Partner, r.Key, r.Value.Pending, r.Value.Failed,

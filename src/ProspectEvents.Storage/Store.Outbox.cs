@@ -19,7 +19,6 @@ public abstract partial class Store
                 """);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            var oldest = reader.IsDBNull(1) ? (DateTimeOffset?)null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1));
-            return new OutboxBacklog(reader.GetInt64(0), oldest);
+            return new OutboxBacklog(reader.GetInt64(0), Time(reader, 1));
         }, cancellationToken);
 }

@@ -1,5 +1,3 @@
-using System.Data.Common;
-using System.Globalization;
 
 namespace ProspectEvents.Storage;
 
@@ -92,10 +90,6 @@ public abstract partial class Store
         }
         return new AttemptWindow(list.Where(r => r.Ok).Sum(r => r.Count), list.Where(r => !r.Ok).Sum(r => r.Count), total == 0 ? null : p95);
     }
-
-    private static int Int(DbDataReader reader, int i) => Convert.ToInt32(reader.GetValue(i), CultureInfo.InvariantCulture);
-
-    private static DateTimeOffset? Time(DbDataReader reader, int i) => reader.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(i));
 
     /// <summary>A dead letter with where it was going and why its last attempt failed.</summary>
     public sealed record FailedDelivery(

@@ -303,13 +303,13 @@ public abstract partial class Store
     /// <summary>A <see cref="WebhookRecord"/> from <see cref="WebhookColumns"/>, starting at column <paramref name="first"/>.</summary>
     private static WebhookRecord ReadWebhook(DbDataReader reader, int first)
     {
-        DateTimeOffset? Time(int i) => reader.IsDBNull(first + i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(first + i));
+        DateTimeOffset? At(int i) => Time(reader, first + i);
         string? Text(int i) => reader.IsDBNull(first + i) ? null : reader.GetString(first + i);
-        return new WebhookRecord(reader.GetString(first), reader.GetString(first + 1), Convert.ToInt32(reader.GetValue(first + 2)) == 1,
+        return new WebhookRecord(reader.GetString(first), reader.GetString(first + 1), Int(reader, first + 2) == 1,
             reader.GetString(first + 3), Text(4), reader.GetString(first + 5), (byte[])reader.GetValue(first + 6),
-            reader.IsDBNull(first + 7) ? null : (byte[])reader.GetValue(first + 7), Time(8),
-            SplitHeaders(reader.GetString(first + 9)), reader.GetString(first + 10), Time(11)!.Value, Time(12)!.Value, Time(13),
-            Text(14), Time(15), Time(16));
+            reader.IsDBNull(first + 7) ? null : (byte[])reader.GetValue(first + 7), At(8),
+            SplitHeaders(reader.GetString(first + 9)), reader.GetString(first + 10), At(11)!.Value, At(12)!.Value, At(13),
+            Text(14), At(15), At(16));
     }
 
     // Header lines cannot hold a line break (the API refuses them), so one per line is an unambiguous encoding.

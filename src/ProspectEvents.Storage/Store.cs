@@ -156,4 +156,10 @@ public abstract partial class Store : IAsyncDisposable
     public abstract ValueTask DisposeAsync();
 
     protected static long ToUnixMs(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+
+    /// <summary>Column <paramref name="i"/>, Unix milliseconds, as a time; null for NULL.</summary>
+    protected static DateTimeOffset? Time(DbDataReader reader, int i) => reader.IsDBNull(i) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(i));
+
+    /// <summary>Column <paramref name="i"/> as an int, whichever integer type the provider reads it as (SQLite: long).</summary>
+    protected static int Int(DbDataReader reader, int i) => Convert.ToInt32(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture);
 }
