@@ -42,26 +42,6 @@ public sealed class DeliveryVerifier(IReadOnlyList<byte[]> keys, TimeProvider ti
         return new SignatureCheck(anchor, standard);
     }
 
-    /// <summary>Reads a secret as the API shows it: <c>webhook_secret</c> (base64url, padded or not) or <c>standard_webhooks_secret</c> (<c>whsec_</c>).</summary>
-    public static bool TryParseSecret(string? text, out byte[] key)
-    {
-        key = [];
-        if (string.IsNullOrWhiteSpace(text)) return false;
-        var base64 = text.StartsWith(WebhookSecret.StandardPrefix, StringComparison.Ordinal)
-            ? text[WebhookSecret.StandardPrefix.Length..]
-            : text.Replace('-', '+').Replace('_', '/');
-        base64 = base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '=');
-        try
-        {
-            key = Convert.FromBase64String(base64);
-            return key.Length > 0;
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>The timestamp when it is Unix seconds within <see cref="Tolerance"/> of now; null otherwise (stale, future or no number).</summary>
     private long? Fresh(string? text)
     {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using ProspectEvents.Server.Webhooks;
 
 namespace ProspectEvents.Server.Cli;
 
@@ -34,7 +35,7 @@ public static class ListenVerb
             var keys = new List<byte[]>();
             foreach (var text in parsed.GetValue(secrets) ?? [])
             {
-                if (!DeliveryVerifier.TryParseSecret(text, out var key))
+                if (!WebhookSecret.TryParse(text, out var key))
                 {
                     await error.WriteLineAsync("error: --secret must be a webhook_secret (base64url) or a standard_webhooks_secret (whsec_…).");
                     return Verbs.CannotStartExit;
@@ -113,7 +114,7 @@ public static class ListenVerb
                 await error.WriteLineAsync($"listen: registered {url} as partner {partnerId}'s webhook{before}.");
             }
             await error.WriteLineAsync($"listen: webhook secret {secret} (standard_webhooks_secret whsec_… of the same key).");
-            return DeliveryVerifier.TryParseSecret(secret, out var key) ? (key, null) : (null, "the server answered no webhook_secret.");
+            return WebhookSecret.TryParse(secret, out var key) ? (key, null) : (null, "the server answered no webhook_secret.");
         }
         catch (HttpRequestException e)
         {

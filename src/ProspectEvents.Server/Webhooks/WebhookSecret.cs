@@ -32,5 +32,25 @@ public static class WebhookSecret
         return StandardPrefix + Convert.ToBase64String(key);
     }
 
+    /// <summary>The key back from either text form, as the API shows it: <c>webhook_secret</c> (base64url, padded or not) or <c>standard_webhooks_secret</c> (<c>whsec_</c>).</summary>
+    public static bool TryParse(string? text, out byte[] key)
+    {
+        key = [];
+        if (string.IsNullOrWhiteSpace(text)) return false;
+        var base64 = text.StartsWith(StandardPrefix, StringComparison.Ordinal)
+            ? text[StandardPrefix.Length..]
+            : text.Replace('-', '+').Replace('_', '/');
+        base64 = base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '=');
+        try
+        {
+            key = Convert.FromBase64String(base64);
+            return key.Length > 0;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
     internal static string ToBase64UrlPadded(ReadOnlySpan<byte> bytes) => Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
 }

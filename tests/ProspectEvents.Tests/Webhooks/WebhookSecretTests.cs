@@ -41,4 +41,21 @@ public sealed class WebhookSecretTests
         var key = WebhookSecret.New();
         Assert.Equal(Convert.FromBase64String(WebhookSecret.ToStandardText(key)[6..]), Base64Url.DecodeFromChars(WebhookSecret.ToAnchorText(key)));
     }
+
+    [Fact]
+    public void EitherTextParsesBackToTheKeyAndGarbageDoesNot()
+    {
+        var key = WebhookSecret.New();
+        var anchor = WebhookSecret.ToAnchorText(key);
+
+        Assert.True(WebhookSecret.TryParse(anchor, out var fromAnchor));
+        Assert.Equal(key, fromAnchor);
+        Assert.True(WebhookSecret.TryParse(anchor.TrimEnd('='), out var unpadded));
+        Assert.Equal(key, unpadded);
+        Assert.True(WebhookSecret.TryParse(WebhookSecret.ToStandardText(key), out var fromStandard));
+        Assert.Equal(key, fromStandard);
+        Assert.False(WebhookSecret.TryParse("whsec_not base64!", out _));
+        Assert.False(WebhookSecret.TryParse("", out _));
+        Assert.False(WebhookSecret.TryParse(null, out _));
+    }
 }
