@@ -28,6 +28,11 @@ public sealed partial class SqliteStore
     private const string FetchRowsSql =
         "SELECT prospect_id, event_time, event_name, event_id, data FROM events_by_prospect_rows WHERE fetch_key BETWEEN ?1 AND ?2";
 
+    private const string SummaryLatestSql = "SELECT coalesce(max(seq), 0) FROM event_summary";
+    private const string SummaryRowsSql = "SELECT slot, max_minute, seq FROM event_summary WHERE seq > ?1";
+
+    private readonly FetchSummary _summary = new();
+
     public override Task<List<StoredEvent>> FetchEventsAsync(
         IReadOnlyList<string> prospectIds, IReadOnlyCollection<string> eventNames, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
         ReadEventsAsync(connection =>
@@ -35,6 +40,7 @@ public sealed partial class SqliteStore
             cancellationToken.ThrowIfCancellationRequested();
             var sqlite = (SqliteConnection)connection;
             long fromMs = ToUnixMs(from), toMs = ToUnixMs(to);
+            var fromMinute = Math.Clamp((fromMs - FetchKeyEpochMs) / 60000, 0, FetchKeyMaxMinute);
             var names = new (byte[] Utf8, string Name)[eventNames.Count];
             var n = 0;
             foreach (var name in eventNames) names[n++] = (Encoding.UTF8.GetBytes(name), name);
@@ -57,10 +63,12 @@ public sealed partial class SqliteStore
             Statement(sqlite, "BEGIN").Execute();
             try
             {
+                var summarized = CatchUpSummary(sqlite);
                 for (var k = 0; k < order.Length; k++)
                 {
                     var i = order[k];
                     var id = ids[i];
+                    if (summarized && !_summary.MayHaveFrom(prefixes[k], fromMinute)) continue;
                     if (AskedBefore(ids, prefixes, order, k)) continue;
                     rows.Bind(1, FetchKeyBucket(id, fromMs));
                     rows.Bind(2, prefixes[k] | FetchKeyPrefixSpan);
@@ -89,6 +97,26 @@ public sealed partial class SqliteStore
             events.Sort(static (a, b) => a.EventTime != b.EventTime ? b.EventTime.CompareTo(a.EventTime) : string.CompareOrdinal(a.EventId, b.EventId));
             return Task.FromResult(events);
         }, cancellationToken);
+
+    /// <summary>
+    /// Brings the summary up to this read transaction's snapshot. False when it cannot be used for this fetch (another
+    /// fetch is loading or catching it up): then every asked prospect is sought.
+    /// </summary>
+    private bool CatchUpSummary(SqliteConnection sqlite)
+    {
+        var latest = Statement(sqlite, SummaryLatestSql);
+        long seq;
+        try
+        {
+            latest.Step();
+            seq = latest.Int64(0);
+        }
+        finally
+        {
+            latest.Reset();
+        }
+        return seq <= _summary.Seq || _summary.TryCatchUp(Statement(sqlite, SummaryRowsSql), seq);
+    }
 
     /// <summary>Whether the id at sorted position <paramref name="k"/> is one already seen at an earlier position.</summary>
     private static bool AskedBefore(byte[][] ids, long[] prefixes, int[] order, int k)

@@ -13,7 +13,7 @@ namespace ProspectEvents.Tests.Storage;
 public sealed class SqliteFetchRowsTests
 {
     private static readonly string[] AllTypes = ["prospect_changed_company", "prospect_changed_role", "prospect_job_start_anniversary"];
-    private static readonly DateTimeOffset Time = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+    internal static readonly DateTimeOffset Time = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
 
     // The same first 30 bits: the ids differ only in the low two bits of their fourth byte and after it.
     private const string Ann = "abcdef00" + "00000000000000000000000000000001";
@@ -96,12 +96,13 @@ public sealed class SqliteFetchRowsTests
         var (store, file) = await OpenAsync();
         await using (store)
         {
-            // Back to the schema before 0011, events written there, then 0011's script run again.
-            await SqlAsync(file, "DROP TRIGGER events_by_prospect_rows_insert; DROP VIEW events_by_prospect_feed; DROP TABLE events_by_prospect_rows; CREATE INDEX events_fetch ON events (prospect_id, event_time, event_name, event_id, data);");
+            // Back to the schema before 0011, events written there, then 0011's script run again, and 0017's after it.
+            await SqlAsync(file, "DROP TABLE event_summary; DROP TRIGGER events_by_prospect_rows_insert; DROP VIEW events_by_prospect_feed; DROP TABLE events_by_prospect_rows; CREATE INDEX events_fetch ON events (prospect_id, event_time, event_name, event_id, data);");
             await InsertAsync(file, [(Ann, 0, 300), (Ben, 0, 4), (Cy, 0, 2)], stepMs: 100);
             await InsertAsync(file, [(Ann, 1000, 1)], atMs: Time.AddDays(1).ToUnixTimeMilliseconds());
             Assert.Equal(0L, await ScalarAsync(file, "SELECT count(*) FROM sqlite_master WHERE name = 'events_by_prospect_rows'"));
             await SqlAsync(file, store.Migrations().Single(m => m.Version == 11).Sql);
+            await SqlAsync(file, store.Migrations().Single(m => m.Version == 17).Sql);
             await InsertAsync(file, [(Ann, 2000, 3)], atMs: Time.AddSeconds(10).ToUnixTimeMilliseconds()); // through the trigger, into full buckets
 
             Assert.Equal(310L, await ScalarAsync(file, "SELECT count(*) FROM events_by_prospect_rows"));
@@ -111,7 +112,7 @@ public sealed class SqliteFetchRowsTests
         }
     }
 
-    private static async Task<(Store Store, string File)> OpenAsync()
+    internal static async Task<(Store Store, string File)> OpenAsync()
     {
         var storage = await TestStorage.CreateAsync(Backend.Sqlite);
         var store = Store.Create(storage);
@@ -119,7 +120,7 @@ public sealed class SqliteFetchRowsTests
         return (store, new SqliteConnectionStringBuilder(storage.ConnectionString).DataSource);
     }
 
-    private static Task<List<StoredEvent>> FetchAsync(Store store, string[] ids, DateTimeOffset from, DateTimeOffset to) =>
+    internal static Task<List<StoredEvent>> FetchAsync(Store store, string[] ids, DateTimeOffset from, DateTimeOffset to) =>
         store.FetchEventsAsync(ids, AllTypes, from, to, CancellationToken.None);
 
     /// <summary>
@@ -127,7 +128,7 @@ public sealed class SqliteFetchRowsTests
     /// <paramref name="stepMs"/> apart from <paramref name="atMs"/> (default: <see cref="Time"/>), through a connection
     /// of its own, as another process would.
     /// </summary>
-    private static async Task InsertAsync(string file, (string Prospect, int First, int Count)[] batches, long? atMs = null, long stepMs = 1000)
+    internal static async Task InsertAsync(string file, (string Prospect, int First, int Count)[] batches, long? atMs = null, long stepMs = 1000)
     {
         await using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
         await connection.OpenAsync();
@@ -151,7 +152,7 @@ public sealed class SqliteFetchRowsTests
         await transaction.CommitAsync();
     }
 
-    private static async Task SqlAsync(string file, string sql)
+    internal static async Task SqlAsync(string file, string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
         await connection.OpenAsync();
@@ -160,7 +161,7 @@ public sealed class SqliteFetchRowsTests
         await command.ExecuteNonQueryAsync();
     }
 
-    private static async Task<long> ScalarAsync(string file, string sql)
+    internal static async Task<long> ScalarAsync(string file, string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
         await connection.OpenAsync();
