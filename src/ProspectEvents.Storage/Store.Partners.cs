@@ -4,9 +4,6 @@ namespace ProspectEvents.Storage;
 
 public abstract partial class Store
 {
-    public Task<long> CountPartnersAsync(CancellationToken cancellationToken) =>
-        ReadAsync(c => c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM partners", cancellationToken: cancellationToken)), cancellationToken);
-
     public Task<bool> PartnerExistsAsync(string partnerId, CancellationToken cancellationToken) =>
         ReadAsync(c => c.ExecuteScalarAsync<bool>(new CommandDefinition(
             "SELECT EXISTS (SELECT 1 FROM partners WHERE partner_id = @partnerId)", new { partnerId }, cancellationToken: cancellationToken)), cancellationToken);
