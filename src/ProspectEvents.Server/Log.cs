@@ -60,6 +60,24 @@ internal static partial class Log
     [LoggerMessage(19, LogLevel.Information, "Released the ingest's prospect cache after {Idle} without a batch; the next batch loads it again")]
     public static partial void IngestCacheReleased(ILogger logger, TimeSpan idle);
 
+    [LoggerMessage(170, LogLevel.Warning, "The database schema is at migration {SchemaVersion}, newer than this build knows ({KnownVersion}): this process (roles {Roles}) stops its ingest and scheduled jobs, and /readyz answers 503 if it ran any. Replace it with the newer build")]
+    public static partial void ProcessOutdated(ILogger logger, int schemaVersion, int knownVersion, string roles);
+
+    [LoggerMessage(171, LogLevel.Warning, "Process {ProcessId} on {Host} (pid {Pid}, roles {Roles}) runs an older build that knows migrations up to {ItsVersion}, this one {KnownVersion}: {What}; this process goes on. Replace it with this build")]
+    public static partial void OlderProcessBeside(ILogger logger, string processId, string host, int pid, string roles, int itsVersion, int knownVersion, string what);
+
+    [LoggerMessage(172, LogLevel.Information, "Process {ProcessId} on {Host} (pid {Pid}) ingests with fingerprint version {ItsVersion}, this one {Version}: while both ingest, each reloads its prospect cache from the states instead of the log")]
+    public static partial void OtherFingerprintBeside(ILogger logger, string processId, string host, int pid, int itsVersion, int version);
+
+    [LoggerMessage(173, LogLevel.Warning, "The process registry heartbeat failed; retrying at the next beat")]
+    public static partial void HeartbeatFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(174, LogLevel.Warning, "Removing this process from the process registry failed; its row ages out after three missed beats")]
+    public static partial void ProcessNotRemoved(ILogger logger, Exception exception);
+
+    [LoggerMessage(175, LogLevel.Information, "Process {ProcessId} runs roles {Roles} (build {Build}, schema {KnownVersion})")]
+    public static partial void ProcessStarted(ILogger logger, string processId, string roles, string build, int knownVersion);
+
     [LoggerMessage(30, LogLevel.Warning, "Recording the ingest run for the operator page failed; the ingest itself is committed")]
     public static partial void IngestRunNotRecorded(ILogger logger, Exception exception);
 

@@ -83,7 +83,7 @@ public sealed class PostgresStore(string connectionString) : Store
     // connections, lock timeouts, serialization failures and deadlocks.
     public override bool IsTransient(Exception exception) => exception is NpgsqlException { IsTransient: true };
 
-    protected override async Task LockAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken)
+    protected override async Task TakeLockAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
         command.Parameters.AddWithValue("key", key);

@@ -217,7 +217,7 @@ public sealed partial class SqliteStore : Store
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    protected override Task LockAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken) =>
+    protected override Task TakeLockAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken) =>
         Task.CompletedTask; // The IMMEDIATE transaction already excludes every other writer.
 
     public override async ValueTask DisposeAsync()

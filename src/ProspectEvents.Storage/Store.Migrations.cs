@@ -66,10 +66,59 @@ public abstract partial class Store
 
     /// <summary>
     /// Keeps processes sharing the database apart for the length of <paramref name="transaction"/>: migrators,
-    /// ingest batches, and singleton jobs such as the anniversary sweep.
+    /// ingest batches, and singleton jobs such as the anniversary sweep. Every lock but the migrators' then refuses the
+    /// work with <see cref="NewerSchemaException"/> when a newer build has migrated the schema past what this one knows:
+    /// an older process must not write what newer code would misread. Checked under the lock, in the transaction, so
+    /// a migration commits either before the check or after the work.
     /// </summary>
-    protected abstract Task LockAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken);
+    protected async Task LockAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken)
+    {
+        await TakeLockAsync(connection, transaction, key, cancellationToken);
+        if (key == MigrationLock) return;
+        await using var command = Command(connection, transaction, SchemaVersionSql);
+        var schema = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        if (schema > KnownSchemaVersion) throw new NewerSchemaException(schema, KnownSchemaVersion);
+    }
+
+    /// <summary>The provider's lock (an advisory lock on PostgreSQL), held until <paramref name="transaction"/> ends.</summary>
+    protected abstract Task TakeLockAsync(DbConnection connection, DbTransaction transaction, long key, CancellationToken cancellationToken);
 
     internal Task LockIngestAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
         LockAsync(connection, transaction, IngestLock, cancellationToken);
+
+    private const string SchemaVersionSql = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+
+    private int? _knownSchemaVersion;
+
+    /// <summary>
+    /// The highest migration this build knows (its last script). Settable only so that tests can make a process claim
+    /// an older build's version (<c>Internal:ClaimSchemaVersion</c>); it does not change which scripts are applied.
+    /// </summary>
+    public int KnownSchemaVersion
+    {
+        get => _knownSchemaVersion ??= Migrations()[^1].Version;
+        set => _knownSchemaVersion = value;
+    }
+
+    /// <summary>The highest migration applied to the database (0 before the first).</summary>
+    public Task<int> SchemaVersionAsync(CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
+        {
+            await using var command = Command(connection, null, SchemaVersionSql);
+            return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        }, cancellationToken);
+}
+
+/// <summary>
+/// The database's schema is at a migration this build does not know: a newer build upgraded it. Ingest and the
+/// scheduled jobs refuse to run, since they would write what the newer code reads differently.
+/// </summary>
+public sealed class NewerSchemaException(int schemaVersion, int knownVersion) : Exception(Describe(schemaVersion, knownVersion))
+{
+    public int SchemaVersion { get; } = schemaVersion;
+    public int KnownVersion { get; } = knownVersion;
+
+    public static string Describe(int schemaVersion, int knownVersion) =>
+        $"The database schema is at migration {schemaVersion:0000}, newer than this build knows ({knownVersion:0000}): a newer ProspectEvents upgraded it. "
+        + "This process no longer ingests or runs scheduled jobs; replace it with the newer build.";
 }

@@ -4,24 +4,37 @@ namespace ProspectEvents.Storage;
 
 public abstract partial class Store
 {
-    public Task<long> CountPartnersAsync(CancellationToken cancellationToken) =>
-        ReadAsync(c => c.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM partners", cancellationToken: cancellationToken)), cancellationToken);
-
     public Task<bool> PartnerExistsAsync(string partnerId, CancellationToken cancellationToken) =>
         ReadAsync(c => c.ExecuteScalarAsync<bool>(new CommandDefinition(
             "SELECT EXISTS (SELECT 1 FROM partners WHERE partner_id = @partnerId)", new { partnerId }, cancellationToken: cancellationToken)), cancellationToken);
 
     /// <summary>Creates a partner and its first key, in one transaction.</summary>
     public Task<IssuedKey> CreatePartnerAsync(string name, KeyScope scope, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync((connection, transaction) => InsertPartnerAsync(connection, transaction, name, scope, now, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Creates partner <paramref name="name"/> with an admin key if the database has no partner yet; null when it has.
+    /// The count and the insert share one transaction under the migrators' lock, so processes starting at once on an
+    /// empty database create one partner between them.
+    /// </summary>
+    public Task<IssuedKey?> CreateFirstPartnerAsync(string name, DateTimeOffset now, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, transaction) =>
         {
-            var partnerId = Ids.NewPartnerId();
-            await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO partners (partner_id, name, created_at) VALUES (@partnerId, @name, @now)",
-                new { partnerId, name, now = ToUnixMs(now) }, transaction, cancellationToken: cancellationToken));
-            await InsertLegacyWebhookAsync(connection, transaction, partnerId, now, cancellationToken);
-            return await InsertKeyAsync(connection, transaction, partnerId, scope, now, cancellationToken);
+            await LockAsync(connection, transaction, MigrationLock, cancellationToken);
+            var partners = await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COUNT(*) FROM partners", transaction: transaction, cancellationToken: cancellationToken));
+            return partners > 0 ? (IssuedKey?)null : await InsertPartnerAsync(connection, transaction, name, KeyScope.Admin, now, cancellationToken);
         }, cancellationToken);
+
+    private async Task<IssuedKey> InsertPartnerAsync(
+        System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, string name, KeyScope scope, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var partnerId = Ids.NewPartnerId();
+        await connection.ExecuteAsync(new CommandDefinition(
+            "INSERT INTO partners (partner_id, name, created_at) VALUES (@partnerId, @name, @now)",
+            new { partnerId, name, now = ToUnixMs(now) }, transaction, cancellationToken: cancellationToken));
+        await InsertLegacyWebhookAsync(connection, transaction, partnerId, now, cancellationToken);
+        return await InsertKeyAsync(connection, transaction, partnerId, scope, now, cancellationToken);
+    }
 
     /// <summary>Issues a new key for an existing partner; null when there is no such partner.</summary>
     public Task<IssuedKey?> CreateKeyAsync(string partnerId, KeyScope scope, DateTimeOffset now, CancellationToken cancellationToken) =>

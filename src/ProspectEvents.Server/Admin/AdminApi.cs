@@ -17,13 +17,10 @@ public static class AdminApi
             .WithSummary("Create a partner").WithDescription("Creates a partner and its first API key (scope partner unless given); the key is shown only in this response.");
         group.MapPost("/partners/{partner_id}/keys", CreateKey).WithJsonBody<CreateKeyBody>()
             .WithSummary("Issue an API key for a partner");
-        group.MapPost("/observations", IngestObservations)
-            .WithSummary("Ingest profile observations")
-            .WithDescription("NDJSON or CSV body (optionally gzipped), streamed: any size. Answers the counts and the first rejected lines with their numbers; "
-                + "422 with the same counts and an error when the input broke off (a truncated or corrupt gzip stream, a body cut short).");
         group.MapGet("/stats", Stats).WithSummary("Counts, and the latest events with their enrollment matches")
             .WithDescription("Counts of partners, enrollments, monitored prospects, events and event-enrollment matches; the fan-out indexer's backlog; the latest events, each with the number of active enrollments it matched when it was detected.");
         group.MapOperatorReads();
+        group.MapProcesses();
         return group;
     }
 
@@ -63,27 +60,6 @@ public static class AdminApi
         return key is null
             ? ApiError.NotFound($"No partner '{partnerId}'.")
             : TypedResults.Ok(new KeyCreated(ResponseContext.For(http), key.PartnerId, key.KeyId, key.Secret, ApiKey.ScopeName(key.Scope)));
-    }
-
-    private static async Task<Results<Ok<IngestResult>, UnprocessableEntity<IngestResult>>> IngestObservations(
-        HttpContext http, IngestEngine engine, Store store, TimeProvider clock, IOptions<IngestOptions> options, ILogger<IngestRun> logger)
-    {
-        // Streamed, so not held to the 1 MiB limit of the JSON endpoints.
-        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
-        // Not cancelled with the request: a client that goes away cuts the body, which the ingest takes for a broken
-        // input (it stops, and the batches it handed on commit) instead of cancelling them midway.
-        var startedAt = clock.GetUtcNow();
-        var summary = await new IngestRun(engine, clock) { MaxLineBytes = options.Value.MaxLineBytes }.RunAsync(http.Request.Body, CancellationToken.None);
-        await IngestRunLog.RecordAsync(store, IngestRunLog.Http, startedAt, summary, clock, e => Log.IngestRunNotRecorded(logger, e));
-        var listed = summary.RejectedLines.Take(IngestResult.MaxListed).Select(r => new RejectedLineView(r.Line, r.Error)).ToList();
-        var context = ResponseContext.For(http);
-        var result = new IngestResult(summary.Error is null ? context : context with { RequestStatus = "failure" },
-            summary.Observations, summary.Rejected, summary.Stale, summary.Events, summary.Seconds, listed, summary.Rejected > listed.Count, summary.Error, summary.ErrorLine,
-            summary.Error is null ? null : [new ValidationError(["body"], summary.Error, "input_broken")]);
-        if (summary.Error is null) return TypedResults.Ok(result);
-        // A body that broke off is never answered as a whole one. The client may be gone (a cut connection): the log says it too.
-        Log.IngestInputBroke(logger, summary.Error, summary.Observations, http.CorrelationId());
-        return TypedResults.UnprocessableEntity(result);
     }
 
     private static async Task<Ok<AdminStats>> Stats(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ProspectEvents.Server.Hosting;
 using ProspectEvents.Server.Telemetry;
 using ProspectEvents.Storage;
 
@@ -9,7 +10,8 @@ namespace ProspectEvents.Server.Anniversaries;
 /// the service was down. Which days are done is kept in the database, so no day is swept twice, and several
 /// processes sharing a PostgreSQL database take turns (the sweep holds an advisory lock).
 /// </summary>
-public sealed class AnniversaryScheduler(Store store, TimeProvider clock, IOptions<AnniversaryOptions> options, ILogger<AnniversaryScheduler> logger)
+public sealed class AnniversaryScheduler(
+    Store store, ProcessRegistry registry, TimeProvider clock, IOptions<AnniversaryOptions> options, ILogger<AnniversaryScheduler> logger)
     : BackgroundService
 {
     private static readonly TimeSpan Pass = TimeSpan.FromMinutes(1);
@@ -24,7 +26,7 @@ public sealed class AnniversaryScheduler(Store store, TimeProvider clock, IOptio
         {
             try
             {
-                await RunDueAsync(stoppingToken);
+                if (!registry.Outdated) await RunDueAsync(stoppingToken); // a newer build sweeps
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -45,6 +45,11 @@ public static class Verbs
             await error.WriteLineAsync($"error: {e.Message}");
             return CannotStartExit;
         }
+        catch (NewerSchemaException e)
+        {
+            await error.WriteLineAsync($"error: {e.Message}");
+            return CannotStartExit;
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return 130;

@@ -1,3 +1,4 @@
+using ProspectEvents.Server.Hosting;
 using ProspectEvents.Storage;
 
 namespace ProspectEvents.Server.Fanout;
@@ -8,7 +9,7 @@ namespace ProspectEvents.Server.Fanout;
 /// SQLite writer is never held long), and while enrollments pour in faster than passes can index them, the indexer
 /// holds back to one pass a second instead of competing with them; it catches up once they calm down.
 /// </summary>
-public sealed class EnrollmentIndexer(Store store, TimeProvider clock, ILogger<EnrollmentIndexer> logger) : BackgroundService
+public sealed class EnrollmentIndexer(Store store, ProcessRegistry registry, TimeProvider clock, ILogger<EnrollmentIndexer> logger) : BackgroundService
 {
     /// <summary>Enrollments per pass at most: some 500 prospect rows of v1 enrollments (20 ids a request).</summary>
     public const int PassSize = 25;
@@ -34,7 +35,8 @@ public sealed class EnrollmentIndexer(Store store, TimeProvider clock, ILogger<E
             try
             {
                 var started = clock.GetTimestamp();
-                var pass = await store.IndexEnrollmentsAsync(PassSize, stoppingToken, PassRows);
+                // An outdated process leaves the index to a newer build.
+                var pass = registry.Outdated ? new Store.IndexPass(0, CaughtUp: true) : await store.IndexEnrollmentsAsync(PassSize, stoppingToken, PassRows);
                 if (!pass.CaughtUp)
                 {
                     var writesPerSecond = (store.EnrollmentWrites - writes) / clock.GetElapsedTime(since).TotalSeconds;

@@ -29,9 +29,11 @@ public static class ServerApp
         builder.AddPartnerApi();
         builder.AddApiDocs();
         configure?.Invoke(builder);
-        builder.AddAnniversaries(); // after configure: these read Roles, which tests may set
-        builder.AddFanout();
-        builder.AddWebhooks();
+        var roles = builder.AddRoles(); // after configure, which tests use to set Roles
+        builder.AddIngestWork(roles);
+        builder.AddAnniversaries(roles);
+        builder.AddFanout(roles);
+        builder.AddWebhooks(roles);
         builder.AddTelemetry();
 
         var app = builder.Build();
@@ -43,6 +45,13 @@ public static class ServerApp
             SuppressDiagnosticsCallback = context => IsClientFault(context.Exception, context.HttpContext),
         });
         app.MapHealth();
+        app.MapTelemetry();
+        app.MapIngest(); // in every process: one without the ingest role answers it 503
+        if (!roles.Api)
+        {
+            app.MapFallback("{*path}", RoleRefusal.MissingApi);
+            return app;
+        }
         app.MapEnrollments();
         app.MapEvents();
         app.MapWebhooks();
@@ -51,7 +60,6 @@ public static class ServerApp
         app.MapAdmin();
         app.MapApiDocs();
         app.MapDashboard();
-        app.MapTelemetry();
         return app;
     }
 
@@ -59,13 +67,21 @@ public static class ServerApp
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSettings();
-        builder.Services.AddHostedService<IngestCacheRelease>();
-        builder.Services.AddSingleton(sp => CreateStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IOptions<WebhookOptions>>().Value,
-            sp.GetRequiredService<ILogger<Store>>()));
+        builder.Services.AddSingleton(sp =>
+        {
+            var store = CreateStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IOptions<WebhookOptions>>().Value,
+                sp.GetRequiredService<ILogger<Store>>());
+            // Internal: lets a test run this build as an older one would, claiming to know fewer migrations.
+            if (int.TryParse(sp.GetRequiredService<IConfiguration>()[ClaimSchemaVersionKey], out var claimed)) store.KnownSchemaVersion = claimed;
+            return store;
+        });
         // One per process, beside the store: its cache serves every ingest, from the HTTP endpoint and the workers alike.
         builder.Services.AddSingleton(sp => new IngestEngine(sp.GetRequiredService<Store>(), sp.GetRequiredService<ILogger<IngestEngine>>()));
         return builder;
     }
+
+    /// <summary>Internal, for tests of rolling upgrades: the highest migration this process claims to know.</summary>
+    public const string ClaimSchemaVersionKey = "Internal:ClaimSchemaVersion";
 
     /// <summary>The store, told when the deliveries of the events it writes (ingest, the anniversary sweep) are first due.</summary>
     public static Store CreateStore(StorageOptions storage, WebhookOptions webhooks, ILogger? logger = null)
@@ -89,23 +105,42 @@ public static class ServerApp
         return builder;
     }
 
-    public static WebApplicationBuilder AddAnniversaries(this WebApplicationBuilder builder)
+    /// <summary>
+    /// Reads <c>Roles</c> (a name that is no role stops the process) and registers the process registry as the first
+    /// worker, so it has registered, and found whether a newer build owns the schema, before the others start.
+    /// </summary>
+    public static Roles AddRoles(this WebApplicationBuilder builder)
+    {
+        var roles = Roles.From(builder.Configuration);
+        builder.Services.AddSingleton(roles);
+        builder.Services.AddSingleton<ProcessRegistry>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ProcessRegistry>());
+        return roles;
+    }
+
+    public static WebApplicationBuilder AddIngestWork(this WebApplicationBuilder builder, Roles roles)
+    {
+        if (roles.Ingest) builder.Services.AddHostedService<IngestCacheRelease>();
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddAnniversaries(this WebApplicationBuilder builder, Roles roles)
     {
         builder.Services.AddSingleton<AnniversaryScheduler>();
-        if (Roles.Has(builder.Configuration, Roles.Scheduler)) builder.Services.AddHostedService(sp => sp.GetRequiredService<AnniversaryScheduler>());
+        if (roles.Scheduler) builder.Services.AddHostedService(sp => sp.GetRequiredService<AnniversaryScheduler>());
         return builder;
     }
 
-    public static WebApplicationBuilder AddFanout(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddFanout(this WebApplicationBuilder builder, Roles roles)
     {
-        if (Roles.Has(builder.Configuration, Roles.Scheduler)) builder.Services.AddHostedService<EnrollmentIndexer>();
+        if (roles.Scheduler) builder.Services.AddHostedService<EnrollmentIndexer>();
         return builder;
     }
 
-    public static WebApplicationBuilder AddWebhooks(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddWebhooks(this WebApplicationBuilder builder, Roles roles)
     {
         builder.Services.AddSingleton<WebhookSender>();
-        if (Roles.Has(builder.Configuration, Roles.Dispatcher))
+        if (roles.Dispatcher)
         {
             builder.Services.AddSingleton<DeliveryDispatcher>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<DeliveryDispatcher>());
@@ -121,8 +156,9 @@ public static class ServerApp
         var logger = app.Services.GetRequiredService<ILogger<Store>>();
         foreach (var name in await store.MigrateAsync(clock, cancellationToken)) Log.MigrationApplied(logger, name, store.Provider);
 
-        if (await store.CountPartnersAsync(cancellationToken) > 0) return;
-        var key = await store.CreatePartnerAsync("default", KeyScope.Admin, clock.GetUtcNow(), cancellationToken);
+        await app.Services.GetRequiredService<ProcessRegistry>().CheckSchemaAsync(cancellationToken);
+
+        if (await store.CreateFirstPartnerAsync("default", clock.GetUtcNow(), cancellationToken) is not { } key) return;
         await output.WriteLineAsync(
             $"""
             Created partner 'default' ({key.PartnerId}) with an admin API key. It is shown only this once:
@@ -147,6 +183,12 @@ public static class ServerApp
         {
             Log.ClientFault(logger, http.Request.Method, http.Request.Path, error.Message, http.CorrelationId());
             if (error is BadHttpRequestException bad) await ApiError.FromBadRequest(bad).ExecuteAsync(http);
+            return;
+        }
+        if (error is NewerSchemaException newer)
+        {
+            // A newer build migrated the schema while this request ran: a refusal of this process, not a bug.
+            await ApiError.Unavailable(newer.Message).ExecuteAsync(http);
             return;
         }
         if (error is not null) Log.UnhandledError(logger, error, http.CorrelationId());

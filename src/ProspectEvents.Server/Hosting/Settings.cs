@@ -13,7 +13,7 @@ public sealed class InvalidSettingsException(string message, Exception? inner = 
 
 /// <summary>Every section of the configuration, each validated.</summary>
 public sealed record ValidSettings(StorageOptions Storage, WebhookOptions Webhooks, IngestOptions Ingest, RateLimitingOptions RateLimiting, AnniversaryOptions Anniversaries,
-    TelemetryOptions Telemetry);
+    TelemetryOptions Telemetry, ProcessOptions Processes, Roles Roles);
 
 /// <summary>
 /// Every configuration section the server and the verbs read, bound and validated in one place: <c>serve</c> checks
@@ -50,6 +50,9 @@ public static class Settings
             .Validate(o => o.PrometheusAccess is TelemetryOptions.Open or TelemetryOptions.Admin, "Telemetry:PrometheusAccess must be 'open' or 'admin'.")
             .Validate(o => o.OutboxRefresh >= TimeSpan.Zero, "Telemetry:OutboxRefresh must be a duration such as 00:00:05, or 00:00:00 to read the store at every collection.")
             .ValidateOnStart();
+        services.AddOptions<ProcessOptions>().BindConfiguration(ProcessOptions.Section)
+            .Validate(o => o.HeartbeatInterval > TimeSpan.Zero, "Processes:HeartbeatInterval must be positive, e.g. 00:00:05.")
+            .ValidateOnStart();
         return services;
     }
 
@@ -63,7 +66,8 @@ public static class Settings
         try
         {
             return new ValidSettings(Value<StorageOptions>(provider), Value<WebhookOptions>(provider), Value<IngestOptions>(provider),
-                Value<RateLimitingOptions>(provider), Value<AnniversaryOptions>(provider), Value<TelemetryOptions>(provider));
+                Value<RateLimitingOptions>(provider), Value<AnniversaryOptions>(provider), Value<TelemetryOptions>(provider), Value<ProcessOptions>(provider),
+                Roles.From(configuration));
         }
         catch (OptionsValidationException e)
         {

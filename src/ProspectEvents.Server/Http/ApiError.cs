@@ -44,6 +44,8 @@ public sealed class ApiError : IResult, IEndpointMetadataProvider
     public static ApiError Forbidden(string detail) => new(StatusCodes.Status403Forbidden, detail, null);
     public static ApiError NotFound(string detail) => new(StatusCodes.Status404NotFound, detail, null);
     public static ApiError Conflict(string detail) => new(StatusCodes.Status409Conflict, detail, null);
+    /// <summary>This process does not do what was asked (a role it does not run, a schema newer than it knows); another may.</summary>
+    public static ApiError Unavailable(string detail) => new(StatusCodes.Status503ServiceUnavailable, detail, null);
     public static ApiError BodyTooLarge() => new(StatusCodes.Status413PayloadTooLarge, $"Request body is larger than {RequestBody.MaxBytes / 1024} KiB.", null);
     /// <summary>What Kestrel found wrong with the request itself (a body too large, stalled or cut off), with its own status.</summary>
     public static ApiError FromBadRequest(BadHttpRequestException exception) => exception.StatusCode switch

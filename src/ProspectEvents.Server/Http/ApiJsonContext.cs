@@ -29,6 +29,8 @@ namespace ProspectEvents.Server.Http;
 [JsonSerializable(typeof(WebhookHealthList))]
 [JsonSerializable(typeof(FailedDeliveryList))]
 [JsonSerializable(typeof(HealthStatus))]
+[JsonSerializable(typeof(ProspectEvents.Server.Hosting.ReadyStatus))]
+[JsonSerializable(typeof(ProcessList))]
 [JsonSerializable(typeof(IngestResult))]
 [JsonSerializable(typeof(ProspectEvents.Server.Events.FetchEventsBody))]
 [JsonSerializable(typeof(ProspectEvents.Server.Events.FetchEventsV2Body))]

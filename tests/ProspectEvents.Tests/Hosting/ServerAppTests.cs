@@ -50,6 +50,8 @@ public sealed class SettingsPathTests
         { "--Telemetry:Prometheus=maybe", "Telemetry:Prometheus" },
         { "--Telemetry:PrometheusAccess=public", "Telemetry:PrometheusAccess" },
         { "--Telemetry:OutboxRefresh=-00:00:01", "Telemetry:OutboxRefresh" },
+        { "--Roles=api,webhooks", "'webhooks', which is not a role; the roles are api, ingest, dispatcher, scheduler" },
+        { "--Processes:HeartbeatInterval=00:00:00", "Processes:HeartbeatInterval" },
     };
 
     private static string Database() => $"--Storage:ConnectionString=Data Source={Path.Combine(Path.GetTempPath(), "prospect-events-tests", Guid.NewGuid().ToString("N"), "test.db")}";

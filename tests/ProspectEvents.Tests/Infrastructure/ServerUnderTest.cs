@@ -62,8 +62,8 @@ public sealed partial class ServerUnderTest : IAsyncDisposable
     /// A second server on <paramref name="first"/>'s database (as another process would be), on the same clock.
     /// It created no partner, so it knows no admin key of its own: use the first one's.
     /// </summary>
-    public static Task<ServerUnderTest> StartBesideAsync(ServerUnderTest first, IReadOnlyDictionary<string, string?>? settings = null) =>
-        StartAsync(first.Storage, settings, first, null);
+    public static Task<ServerUnderTest> StartBesideAsync(ServerUnderTest first, IReadOnlyDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null) =>
+        StartAsync(first.Storage, settings, first, configure);
 
     private static async Task<ServerUnderTest> StartAsync(
         StorageOptions storage, IReadOnlyDictionary<string, string?>? settings, ServerUnderTest? beside, Action<WebApplicationBuilder>? configure)
@@ -149,6 +149,9 @@ public sealed partial class ServerUnderTest : IAsyncDisposable
         var text = output.ToString();
         return (exit, text.Length > 0 ? JsonDocument.Parse(text).RootElement.Clone() : null, error.ToString());
     }
+
+    /// <summary>Stops the server as a clean shutdown (SIGTERM) would: every worker's stop runs. Disposing alone skips them.</summary>
+    public Task StopAsync() => _app.StopAsync();
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
