@@ -15,20 +15,20 @@ public sealed class ApiKeyFilter(KeyScope requiredScope) : IEndpointFilter
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var limiter = http.RequestServices.GetRequiredService<KeyRateLimiter>();
+        var failures = http.RequestServices.GetRequiredService<FailedAuthLimiter>();
         var address = http.Connection.RemoteIpAddress?.ToString() ?? "";
         // Checked before the key is looked up: a guessing loop must not learn which guess was right.
-        if (limiter.FailuresExhausted(address) is { } wait) return ApiError.TooManyRequests(wait);
+        if (failures.Exhausted(address) is { } wait) return ApiError.TooManyRequests(wait);
 
         var secret = http.Request.Headers[Header].ToString();
-        if (secret.Length == 0) return Refused(limiter, address, $"Missing API key: send it in the '{Header}' header.");
+        if (secret.Length == 0) return Refused(failures, address, $"Missing API key: send it in the '{Header}' header.");
 
         var key = ApiKey.HasValidShape(secret)
             ? await http.RequestServices.GetRequiredService<Store>().FindKeyAsync(secret, http.RequestAborted)
             : null;
-        if (key is null) return Refused(limiter, address, "Unknown or revoked API key.");
+        if (key is null) return Refused(failures, address, "Unknown or revoked API key.");
 
-        var decision = limiter.Acquire(key.KeyId);
+        var decision = await http.RequestServices.GetRequiredService<KeyRateLimiter>().AcquireAsync(key.KeyId, http.RequestAborted);
         var headers = http.Response.Headers;
         headers["X-RateLimit-Limit"] = decision.Limit.ToString(CultureInfo.InvariantCulture);
         headers["X-RateLimit-Remaining"] = decision.Remaining.ToString(CultureInfo.InvariantCulture);
@@ -41,9 +41,9 @@ public sealed class ApiKeyFilter(KeyScope requiredScope) : IEndpointFilter
         return await next(context);
     }
 
-    private static ApiError Refused(KeyRateLimiter limiter, string address, string detail)
+    private static ApiError Refused(FailedAuthLimiter failures, string address, string detail)
     {
-        limiter.RecordFailure(address);
+        failures.Record(address);
         return ApiError.Unauthorized(detail);
     }
 }

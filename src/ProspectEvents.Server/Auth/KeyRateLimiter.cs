@@ -1,66 +1,64 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using Microsoft.Extensions.Options;
+using ProspectEvents.Storage;
 
 namespace ProspectEvents.Server.Auth;
 
 /// <summary>
-/// Exact sliding-window limits: per API key on the requests it makes, and per client address on its failed
-/// authentications, so a key-guessing loop is slowed down without touching any real key's limit. Each holds the
-/// times granted in the last window, oldest first. Limits are per process; several processes behind a balancer each
-/// grant the full limit.
+/// The per-key limit, held in the store so that every process on the database grants a key its permits in total.
+/// A process takes a key's permits in chunks (<see cref="RateLimitingOptions.Chunk"/>) counted in the current segment of
+/// the window, spends them locally, and goes back to the store when they run out or the segment ends (giving back what
+/// it did not spend): a store round trip per chunk and segment, not per request. When the store fails, the process
+/// limits keys on its own, as if it were alone, and asks the store again a segment later.
 /// </summary>
-public sealed class KeyRateLimiter(IOptions<RateLimitingOptions> options, TimeProvider clock)
+public sealed class KeyRateLimiter(Store store, IOptions<RateLimitingOptions> options, TimeProvider clock, ILogger<KeyRateLimiter> logger)
 {
-    public readonly record struct Decision(bool Granted, int Limit, int Remaining, int ResetSeconds);
+    private readonly ConcurrentDictionary<string, KeyPermits> _keys = new(StringComparer.Ordinal);
+    private readonly LocalWindows _alone = new(clock, options.Value.Window);
 
-    // Addresses come and go (a flood may come from many): past this many, those idle for a window are dropped.
-    private const int AddressesKept = 10_000;
+    // While the store fails: when to ask it again (Unix ms); 0 while it answers.
+    private long _storeRetryAtMs;
 
-    private readonly ConcurrentDictionary<string, Queue<long>> _granted = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Queue<long>> _failures = new(StringComparer.Ordinal);
-
-    public Decision Acquire(string keyId) => Take(_granted, keyId, options.Value.PermitsPerWindow, consume: true);
-
-    /// <summary>Seconds until <paramref name="address"/> may try to authenticate again, or null while it may.</summary>
-    public int? FailuresExhausted(string address)
+    public async ValueTask<RateDecision> AcquireAsync(string keyId, CancellationToken cancellationToken)
     {
-        if (!_failures.ContainsKey(address)) return null;
-        var decision = Take(_failures, address, options.Value.FailedAuthPermitsPerWindow, consume: false);
-        return decision.Remaining > 0 ? null : Math.Max(1, decision.ResetSeconds);
-    }
+        var settings = options.Value;
+        var permits = _keys.GetOrAdd(keyId, static _ => new KeyPermits());
+        if (permits.TryDecide(NowMs(), settings, out var decision)) return decision;
 
-    /// <summary>Counts a failed authentication of <paramref name="address"/>.</summary>
-    public void RecordFailure(string address)
-    {
-        if (_failures.Count > AddressesKept) ForgetIdleAddresses();
-        Take(_failures, address, options.Value.FailedAuthPermitsPerWindow, consume: true);
-    }
-
-    private Decision Take(ConcurrentDictionary<string, Queue<long>> windows, string id, int limit, bool consume)
-    {
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var window = (long)options.Value.Window.TotalMilliseconds;
-        var times = windows.GetOrAdd(id, _ => new Queue<long>());
-        lock (times)
+        await permits.Refill.WaitAsync(cancellationToken);
+        try
         {
-            while (times.Count > 0 && times.Peek() <= now - window) times.Dequeue();
-            var granted = times.Count < limit;
-            if (granted && consume) times.Enqueue(now);
-            // The next permit frees up when the oldest request in the window leaves it.
-            var resetMs = times.Count == 0 ? 0 : times.Peek() + window - now;
-            return new Decision(granted, limit, limit - times.Count, (int)Math.Ceiling(resetMs / 1000.0));
-        }
-    }
+            var now = NowMs();
+            if (permits.TryDecide(now, settings, out decision)) return decision; // a request ahead of this one refilled
+            var retryAt = Volatile.Read(ref _storeRetryAtMs);
+            if (now < retryAt) return _alone.Take(keyId, settings.PermitsPerWindow, consume: true);
 
-    private void ForgetIdleAddresses()
-    {
-        var idleBefore = clock.GetUtcNow().ToUnixTimeMilliseconds() - (long)options.Value.Window.TotalMilliseconds;
-        foreach (var (address, times) in _failures)
-        {
-            lock (times)
+            var segment = now / settings.SegmentMilliseconds;
+            PermitTake take;
+            try
             {
-                if (times.Count == 0 || times.Last() <= idleBefore) _failures.TryRemove(address, out _);
+                take = await store.TakePermitsAsync(keyId, segment, RateLimitingOptions.SegmentsPerWindow, settings.PermitsPerWindow, settings.Chunk,
+                    permits.TakeUnspent(segment), cancellationToken);
             }
+            catch (DbException e)
+            {
+                // Failing open, per process: a database that cannot count must not turn every request into a 5xx.
+                var wait = TimeSpan.FromMilliseconds(Math.Max(1000, settings.SegmentMilliseconds));
+                Volatile.Write(ref _storeRetryAtMs, now + (long)wait.TotalMilliseconds);
+                Log.RateLimitStoreFailed(logger, e, wait);
+                return _alone.Take(keyId, settings.PermitsPerWindow, consume: true);
+            }
+            if (retryAt != 0 && Interlocked.CompareExchange(ref _storeRetryAtMs, 0, retryAt) == retryAt) Log.RateLimitStoreBack(logger);
+            permits.Took(take, segment, settings);
+            permits.TryDecide(now, settings, out decision);
+            return decision;
+        }
+        finally
+        {
+            permits.Refill.Release();
         }
     }
+
+    private long NowMs() => clock.GetUtcNow().ToUnixTimeMilliseconds();
 }

@@ -94,6 +94,7 @@ public static class ServerApp
     public static WebApplicationBuilder AddPartnerApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<KeyRateLimiter>();
+        builder.Services.AddSingleton<FailedAuthLimiter>();
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
