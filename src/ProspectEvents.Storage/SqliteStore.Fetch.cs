@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Data.Common;
 using System.Text;
 using Microsoft.Data.Sqlite;
 
@@ -89,6 +90,23 @@ public sealed partial class SqliteStore
             events.Sort(static (a, b) => a.EventTime != b.EventTime ? b.EventTime.CompareTo(a.EventTime) : string.CompareOrdinal(a.EventId, b.EventId));
             return Task.FromResult(events);
         }, cancellationToken);
+
+    // An event's row lies from its bucket to the end of its prefix (past the bucket only when the bucket was full).
+    private const string DeleteFetchRowSql = "DELETE FROM events_by_prospect_rows WHERE fetch_key BETWEEN @from AND @to AND event_id = @id";
+
+    /// <summary>Deletes the fetch table's copies of events that retention deletes.</summary>
+    protected override async Task DeleteEventCopiesAsync(DbConnection connection, DbTransaction transaction,
+        IReadOnlyList<(string EventId, byte[] ProspectId, long EventTime)> events, CancellationToken cancellationToken)
+    {
+        foreach (var (eventId, prospectId, eventTime) in events)
+        {
+            await using var command = Command(connection, transaction, DeleteFetchRowSql);
+            AddParameter(command, "@from", FetchKeyBucket(prospectId, eventTime));
+            AddParameter(command, "@to", FetchKeyPrefix(prospectId) | FetchKeyPrefixSpan);
+            AddParameter(command, "@id", eventId);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
 
     /// <summary>Whether the id at sorted position <paramref name="k"/> is one already seen at an earlier position.</summary>
     private static bool AskedBefore(byte[][] ids, long[] prefixes, int[] order, int k)
