@@ -31,6 +31,7 @@ public static class ServerApp
         configure?.Invoke(builder);
         builder.AddAnniversaries(); // after configure: these read Roles, which tests may set
         builder.AddFanout();
+        builder.AddRetention();
         builder.AddWebhooks();
         builder.AddTelemetry();
 
@@ -99,6 +100,13 @@ public static class ServerApp
     public static WebApplicationBuilder AddFanout(this WebApplicationBuilder builder)
     {
         if (Roles.Has(builder.Configuration, Roles.Scheduler)) builder.Services.AddHostedService<EnrollmentIndexer>();
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddRetention(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<EventRetention>();
+        if (Roles.Has(builder.Configuration, Roles.Scheduler)) builder.Services.AddHostedService(sp => sp.GetRequiredService<EventRetention>());
         return builder;
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using ProspectEvents.Server.Anniversaries;
 using ProspectEvents.Server.Auth;
+using ProspectEvents.Server.Events;
 using ProspectEvents.Server.Ingest;
 using ProspectEvents.Server.Telemetry;
 using ProspectEvents.Server.Webhooks;
@@ -13,7 +14,7 @@ public sealed class InvalidSettingsException(string message, Exception? inner = 
 
 /// <summary>Every section of the configuration, each validated.</summary>
 public sealed record ValidSettings(StorageOptions Storage, WebhookOptions Webhooks, IngestOptions Ingest, RateLimitingOptions RateLimiting, AnniversaryOptions Anniversaries,
-    TelemetryOptions Telemetry);
+    TelemetryOptions Telemetry, EventOptions Events);
 
 /// <summary>
 /// Every configuration section the server and the verbs read, bound and validated in one place: <c>serve</c> checks
@@ -50,6 +51,10 @@ public static class Settings
             .Validate(o => o.PrometheusAccess is TelemetryOptions.Open or TelemetryOptions.Admin, "Telemetry:PrometheusAccess must be 'open' or 'admin'.")
             .Validate(o => o.OutboxRefresh >= TimeSpan.Zero, "Telemetry:OutboxRefresh must be a duration such as 00:00:05, or 00:00:00 to read the store at every collection.")
             .ValidateOnStart();
+        services.AddOptions<EventOptions>().BindConfiguration(EventOptions.Section)
+            .Validate(o => o.RetentionDays is >= 0 and <= EventOptions.MaxRetentionDays,
+                $"Events:RetentionDays must be a whole number of days from 1 to {EventOptions.MaxRetentionDays}, or 0 to keep events for good.")
+            .ValidateOnStart();
         return services;
     }
 
@@ -63,7 +68,8 @@ public static class Settings
         try
         {
             return new ValidSettings(Value<StorageOptions>(provider), Value<WebhookOptions>(provider), Value<IngestOptions>(provider),
-                Value<RateLimitingOptions>(provider), Value<AnniversaryOptions>(provider), Value<TelemetryOptions>(provider));
+                Value<RateLimitingOptions>(provider), Value<AnniversaryOptions>(provider), Value<TelemetryOptions>(provider),
+                Value<EventOptions>(provider));
         }
         catch (OptionsValidationException e)
         {
