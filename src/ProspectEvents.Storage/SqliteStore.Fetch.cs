@@ -92,20 +92,29 @@ public sealed partial class SqliteStore
         }, cancellationToken);
 
     // An event's row lies from its bucket to the end of its prefix (past the bucket only when the bucket was full).
-    private const string DeleteFetchRowSql = "DELETE FROM events_by_prospect_rows WHERE fetch_key BETWEEN @from AND @to AND event_id = @id";
+    private const string FetchRowKeysSql = "SELECT fetch_key, event_id FROM events_by_prospect_rows WHERE fetch_key BETWEEN @from AND @to";
 
-    /// <summary>Deletes the fetch table's copies of events that retention deletes.</summary>
+    /// <summary>
+    /// Deletes the fetch table's copies of events that retention deletes: one range read per prefix the events share
+    /// (not per event, as the events of many prospects may share one), then a delete by key.
+    /// </summary>
     protected override async Task DeleteEventCopiesAsync(DbConnection connection, DbTransaction transaction,
         IReadOnlyList<(string EventId, byte[] ProspectId, long EventTime)> events, CancellationToken cancellationToken)
     {
-        foreach (var (eventId, prospectId, eventTime) in events)
+        var ids = events.Select(e => e.EventId).ToHashSet(StringComparer.Ordinal);
+        var keys = new List<long>(events.Count);
+        foreach (var prefix in events.GroupBy(e => FetchKeyPrefix(e.ProspectId)))
         {
-            await using var command = Command(connection, transaction, DeleteFetchRowSql);
-            AddParameter(command, "@from", FetchKeyBucket(prospectId, eventTime));
-            AddParameter(command, "@to", FetchKeyPrefix(prospectId) | FetchKeyPrefixSpan);
-            AddParameter(command, "@id", eventId);
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            await using var command = Command(connection, transaction, FetchRowKeysSql);
+            AddParameter(command, "@from", prefix.Min(e => FetchKeyBucket(e.ProspectId, e.EventTime)));
+            AddParameter(command, "@to", prefix.Key | FetchKeyPrefixSpan);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                if (ids.Contains(reader.GetString(1))) keys.Add(reader.GetInt64(0));
         }
+        await using var delete = Command(connection, transaction, $"DELETE FROM events_by_prospect_rows WHERE fetch_key IN ({SelectRowNumbersSql("@keys")})");
+        AddParameter(delete, "@keys", RowNumbers(keys));
+        await delete.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Whether the id at sorted position <paramref name="k"/> is one already seen at an earlier position.</summary>

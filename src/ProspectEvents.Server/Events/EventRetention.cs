@@ -20,8 +20,11 @@ public sealed class EventRetention(Store store, TimeProvider clock, IOptions<Eve
     /// <summary>An unfinished pass that has not moved for this long died with its process (or failed), and is taken over.</summary>
     public static readonly TimeSpan Stalled = TimeSpan.FromMinutes(30);
 
-    /// <summary>Events looked at per batch: some 10–30 ms of the SQLite writer.</summary>
-    public const int BatchSize = 1_000;
+    /// <summary>
+    /// Events looked at per batch. 1,000 events took 30–200 ms of the SQLite writer (15–85 ms on PostgreSQL) on the
+    /// 2-core box under a load average of 40; half that keeps the writer's other callers waiting half as long.
+    /// </summary>
+    public const int BatchSize = 500;
 
     /// <summary>Between batches, so the other writers of the database get their turn.</summary>
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(10);

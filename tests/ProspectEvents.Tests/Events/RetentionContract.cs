@@ -203,7 +203,7 @@ public abstract class RetentionContract(Backend backend) : IAsyncLifetime
     [Fact]
     public async Task A_pass_run_by_two_hosts_at_once_deletes_each_event_once()
     {
-        await _server.IngestAsync(Feed.TwoSnapshots(1_200, 1)); // more than one batch of events
+        await _server.IngestAsync(Feed.TwoSnapshots(1_200, 1)); // more than two batches of events
         Assert.Equal(1_200, await CountAsync("events"));
         await using var beside = await ServerUnderTest.StartBesideAsync(_server, NoScheduler);
         _server.Clock.Advance(TimeSpan.FromDays(400));
@@ -213,6 +213,8 @@ public abstract class RetentionContract(Backend backend) : IAsyncLifetime
         var pass = Assert.Single(passes, p => p is not null);
         Assert.Equal(1_200, pass!.Events);
         Assert.Equal(0, await CountAsync("events"));
+        // These ids share one key prefix and their events one minute, so most fetch rows went past their full bucket.
+        if (backend == Backend.Sqlite) Assert.Equal(0, await CountAsync("events_by_prospect_rows"));
         Assert.Equal(1, await CountAsync("retention_passes"));
         Assert.Null(await Retention(beside).RunDueAsync(CancellationToken.None)); // the next is due a day later
         _server.Clock.Advance(TimeSpan.FromDays(1));
