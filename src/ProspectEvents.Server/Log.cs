@@ -81,6 +81,12 @@ internal static partial class Log
     [LoggerMessage(30, LogLevel.Warning, "Recording the ingest run for the operator page failed; the ingest itself is committed")]
     public static partial void IngestRunNotRecorded(ILogger logger, Exception exception);
 
+    [LoggerMessage(50, LogLevel.Information, "Retention pass deleted {Events} events from before {Cutoff} (Events:RetentionDays {Days}) and their {Deliveries} deliveries, {Expired} of which expired undelivered")]
+    public static partial void RetentionPassed(ILogger logger, DateTimeOffset cutoff, long events, long deliveries, long expired, int days);
+
+    [LoggerMessage(51, LogLevel.Error, "Retention pass failed; it is taken over once it has stood still for half an hour")]
+    public static partial void RetentionPassFailed(ILogger logger, Exception exception);
+
     // Ids from when storage ran ingest (its range is 100 and up), kept so that filters on them still match.
     [LoggerMessage(102, LogLevel.Warning, "Reading states ahead of an ingest batch failed; the batch reads them itself")]
     public static partial void ReadAheadFailed(ILogger logger, Exception exception);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Data.Common;
 using System.Text;
 using Microsoft.Data.Sqlite;
 
@@ -116,6 +117,32 @@ public sealed partial class SqliteStore
             latest.Reset();
         }
         return seq <= _summary.Seq || _summary.TryCatchUp(Statement(sqlite, SummaryRowsSql), seq);
+    }
+
+    // An event's row lies from its bucket to the end of its prefix (past the bucket only when the bucket was full).
+    private const string FetchRowKeysSql = "SELECT fetch_key, event_id FROM events_by_prospect_rows WHERE fetch_key BETWEEN @from AND @to";
+
+    /// <summary>
+    /// Deletes the fetch table's copies of events that retention deletes: one range read per prefix the events share
+    /// (not per event, as the events of many prospects may share one), then a delete by key.
+    /// </summary>
+    protected override async Task DeleteEventCopiesAsync(DbConnection connection, DbTransaction transaction,
+        IReadOnlyList<(string EventId, byte[] ProspectId, long EventTime)> events, CancellationToken cancellationToken)
+    {
+        var ids = events.Select(e => e.EventId).ToHashSet(StringComparer.Ordinal);
+        var keys = new List<long>(events.Count);
+        foreach (var prefix in events.GroupBy(e => FetchKeyPrefix(e.ProspectId)))
+        {
+            await using var command = Command(connection, transaction, FetchRowKeysSql);
+            AddParameter(command, "@from", prefix.Min(e => FetchKeyBucket(e.ProspectId, e.EventTime)));
+            AddParameter(command, "@to", prefix.Key | FetchKeyPrefixSpan);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                if (ids.Contains(reader.GetString(1))) keys.Add(reader.GetInt64(0));
+        }
+        await using var delete = Command(connection, transaction, $"DELETE FROM events_by_prospect_rows WHERE fetch_key IN ({SelectRowNumbersSql("@keys")})");
+        AddParameter(delete, "@keys", RowNumbers(keys));
+        await delete.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Whether the id at sorted position <paramref name="k"/> is one already seen at an earlier position.</summary>

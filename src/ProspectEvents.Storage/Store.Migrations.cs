@@ -63,6 +63,7 @@ public abstract partial class Store
     protected const long AnniversaryLock = MigrationLock + 1;
     protected const long IngestLock = MigrationLock + 2;
     protected const long IndexerLock = MigrationLock + 3;
+    protected const long RetentionLock = MigrationLock + 4;
 
     /// <summary>
     /// Keeps processes sharing the database apart for the length of <paramref name="transaction"/>: migrators,

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using ProspectEvents.Server.Auth;
+using ProspectEvents.Server.Events;
 using ProspectEvents.Server.Http;
 using ProspectEvents.Server.Ingest;
 using ProspectEvents.Storage;
@@ -62,18 +63,21 @@ public static class AdminApi
             : TypedResults.Ok(new KeyCreated(ResponseContext.For(http), key.PartnerId, key.KeyId, key.Secret, ApiKey.ScopeName(key.Scope)));
     }
 
-    private static async Task<Ok<AdminStats>> Stats(HttpContext http, Store store, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Ok<AdminStats>> Stats(HttpContext http, Store store, TimeProvider clock, IOptions<EventOptions> events, CancellationToken cancellationToken)
     {
         var counts = await store.CountsAsync(clock.GetUtcNow(), cancellationToken);
         var recent = await store.RecentEventsAsync(AdminStats.MaxRecentEvents, cancellationToken);
         var now = clock.GetUtcNow();
         var backlog = await store.DeliveryBacklogAsync(now, cancellationToken);
+        var pass = await store.LatestRetentionPassAsync(cancellationToken);
         return TypedResults.Ok(new AdminStats(ResponseContext.For(http), store.Provider, counts.Partners, counts.Enrollments, counts.MonitoredProspects,
             counts.Events, counts.EventMatches, counts.UnindexedEnrollments,
             recent.Select(e => new RecentEventView(e.EventId, e.EventName, e.ProspectId, e.DetectedAt, e.Matches)).ToList(),
             backlog.Sum(b => b.Pending), backlog.Sum(b => b.Failed),
             backlog.Select(b => new DeliveryBacklogView(b.PartnerId, b.WebhookEnabled switch { true => "enabled", false => "disabled", null => "none" },
-                b.Pending, b.Failed, b.OldestDueAt is { } due ? Math.Round((now - due).TotalSeconds, 3) : null, b.WebhookId)).ToList()));
+                b.Pending, b.Failed, b.OldestDueAt is { } due ? Math.Round((now - due).TotalSeconds, 3) : null, b.WebhookId)).ToList(),
+            new RetentionView(events.Value.RetentionDays, pass is null ? null
+                : new RetentionPassView(pass.StartedAt, pass.FinishedAt, pass.Cutoff, pass.Events, pass.Deliveries, pass.Expired))));
     }
 
     private static KeyScope ReadScope(BodyValidator validator)

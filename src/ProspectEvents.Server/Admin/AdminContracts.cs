@@ -21,7 +21,8 @@ public sealed record AdminStats(
     [property: Description("The latest events detected, newest first (at most 20).")] IReadOnlyList<RecentEventView> RecentEvents,
     [property: Description("Deliveries not yet delivered nor failed, over all partners.")] long PendingDeliveries,
     [property: Description("Deliveries that exhausted the retry schedule (dead letters), over all partners.")] long FailedDeliveries,
-    [property: Description("Per webhook with pending or failed deliveries.")] IReadOnlyList<DeliveryBacklogView> Deliveries)
+    [property: Description("Per webhook with pending or failed deliveries.")] IReadOnlyList<DeliveryBacklogView> Deliveries,
+    [property: Description("The retention job: its setting and its latest pass.")] RetentionView Retention)
 {
     public const int MaxRecentEvents = 20;
 }
@@ -37,6 +38,20 @@ public sealed record DeliveryBacklogView(
     long Failed,
     double? OldestDueAgeSeconds,
     string WebhookId);
+
+/// <summary>The retention job's setting (<c>Events:RetentionDays</c>, 0: events are kept for good) and its latest pass.</summary>
+public sealed record RetentionView(
+    int RetentionDays,
+    [property: Description("The latest pass of any process (null: none has run yet).")] RetentionPassView? LatestPass);
+
+/// <summary>One retention pass; <c>finished_at</c> is null while it runs (or when it died, until another takes over).</summary>
+public sealed record RetentionPassView(
+    DateTimeOffset StartedAt,
+    DateTimeOffset? FinishedAt,
+    [property: Description("Events whose event_time and detected_at were both before this were deleted.")] DateTimeOffset Cutoff,
+    long EventsDeleted,
+    [property: Description("Deliveries deleted with their events, whatever their status.")] long DeliveriesDeleted,
+    [property: Description("Of those, the ones still pending: no webhook took them for the whole retention (disabled or not registered).")] long DeliveriesExpired);
 
 public sealed record HealthStatus(string Status);
 

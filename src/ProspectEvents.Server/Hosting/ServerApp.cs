@@ -33,6 +33,7 @@ public static class ServerApp
         builder.AddIngestWork(roles);
         builder.AddAnniversaries(roles);
         builder.AddFanout(roles);
+        builder.AddRetention(roles);
         builder.AddWebhooks(roles);
         builder.AddTelemetry();
 
@@ -135,6 +136,13 @@ public static class ServerApp
     public static WebApplicationBuilder AddFanout(this WebApplicationBuilder builder, Roles roles)
     {
         if (roles.Scheduler) builder.Services.AddHostedService<EnrollmentIndexer>();
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddRetention(this WebApplicationBuilder builder, Roles roles)
+    {
+        builder.Services.AddSingleton<EventRetention>();
+        if (roles.Scheduler) builder.Services.AddHostedService(sp => sp.GetRequiredService<EventRetention>());
         return builder;
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using ProspectEvents.Server.Anniversaries;
 using ProspectEvents.Server.Auth;
+using ProspectEvents.Server.Events;
 using ProspectEvents.Server.Ingest;
 using ProspectEvents.Server.Telemetry;
 using ProspectEvents.Server.Webhooks;
@@ -13,7 +14,7 @@ public sealed class InvalidSettingsException(string message, Exception? inner = 
 
 /// <summary>Every section of the configuration, each validated.</summary>
 public sealed record ValidSettings(StorageOptions Storage, WebhookOptions Webhooks, IngestOptions Ingest, RateLimitingOptions RateLimiting, AnniversaryOptions Anniversaries,
-    TelemetryOptions Telemetry, ProcessOptions Processes, Roles Roles);
+    TelemetryOptions Telemetry, ProcessOptions Processes, Roles Roles, EventOptions Events);
 
 /// <summary>
 /// Every configuration section the server and the verbs read, bound and validated in one place: <c>serve</c> checks
@@ -53,6 +54,10 @@ public static class Settings
         services.AddOptions<ProcessOptions>().BindConfiguration(ProcessOptions.Section)
             .Validate(o => o.HeartbeatInterval > TimeSpan.Zero, "Processes:HeartbeatInterval must be positive, e.g. 00:00:05.")
             .ValidateOnStart();
+        services.AddOptions<EventOptions>().BindConfiguration(EventOptions.Section)
+            .Validate(o => o.RetentionDays is >= 0 and <= EventOptions.MaxRetentionDays,
+                $"Events:RetentionDays must be a whole number of days from 1 to {EventOptions.MaxRetentionDays}, or 0 to keep events for good.")
+            .ValidateOnStart();
         return services;
     }
 
@@ -67,7 +72,7 @@ public static class Settings
         {
             return new ValidSettings(Value<StorageOptions>(provider), Value<WebhookOptions>(provider), Value<IngestOptions>(provider),
                 Value<RateLimitingOptions>(provider), Value<AnniversaryOptions>(provider), Value<TelemetryOptions>(provider), Value<ProcessOptions>(provider),
-                Roles.From(configuration));
+                Roles.From(configuration), Value<EventOptions>(provider));
         }
         catch (OptionsValidationException e)
         {
