@@ -10,10 +10,26 @@ public abstract partial class Store
     /// Running a day again adds nothing: anniversary ids are deterministic per prospect, employer and year.
     /// Returns the number of new events.
     /// </summary>
-    public Task<int> SweepAnniversariesAsync(DateOnly day, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public async Task<int> SweepAnniversariesAsync(DateOnly day, DateTimeOffset now, CancellationToken cancellationToken) =>
+        (await SweepAsync(day, now, unlessSwept: false, cancellationToken))!.Value;
+
+    /// <summary>
+    /// The scheduler's sweep: as <see cref="SweepAnniversariesAsync"/>, unless the day was swept already (by another
+    /// process that started at the same time, say), which is found under the lock; then null, and nothing is read.
+    /// </summary>
+    public Task<int?> SweepAnniversariesOnceAsync(DateOnly day, DateTimeOffset now, CancellationToken cancellationToken) =>
+        SweepAsync(day, now, unlessSwept: true, cancellationToken);
+
+    private Task<int?> SweepAsync(DateOnly day, DateTimeOffset now, bool unlessSwept, CancellationToken cancellationToken) =>
         ThenOutboxWritten(WriteAsync(async (connection, transaction) =>
         {
             await LockAsync(connection, transaction, AnniversaryLock, cancellationToken);
+            if (unlessSwept)
+            {
+                await using var swept = Command(connection, transaction, "SELECT 1 FROM anniversary_sweeps WHERE day = @day");
+                AddParameter(swept, "@day", day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+                if (await swept.ExecuteScalarAsync(cancellationToken) is not null) return (int?)null;
+            }
             // Month and day of the start date; 29 February starts are celebrated on 28 February in other years.
             var patterns = new List<string> { day.ToString("'____-'MM-dd", CultureInfo.InvariantCulture) };
             if (day is { Month: 2, Day: 28 } && !DateTime.IsLeapYear(day.Year)) patterns.Add("____-02-29");

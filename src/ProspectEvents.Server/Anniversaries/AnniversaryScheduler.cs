@@ -42,8 +42,9 @@ public sealed class AnniversaryScheduler(
     }
 
     /// <summary>
-    /// Sweeps every due day not yet swept, oldest first, and returns them. On the very first run only the latest
-    /// due day is swept: history before the service existed is not replayed.
+    /// Sweeps every due day not yet swept, oldest first, and returns the days this call swept (not those another
+    /// process swept meanwhile). On the very first run only the latest due day is swept: history before the service
+    /// existed is not replayed.
     /// </summary>
     public async Task<IReadOnlyList<DateOnly>> RunDueAsync(CancellationToken cancellationToken)
     {
@@ -57,7 +58,8 @@ public sealed class AnniversaryScheduler(
         var swept = new List<DateOnly>();
         for (var day = first; day <= latestDue; day = day.AddDays(1))
         {
-            var events = await store.SweepAnniversariesAsync(day, clock.GetUtcNow(), cancellationToken);
+            // Processes that start together may all find the day due: the first to take the lock sweeps it.
+            if (await store.SweepAnniversariesOnceAsync(day, clock.GetUtcNow(), cancellationToken) is not { } events) continue;
             Instruments.EventsDetected(EventTypeNames.JobStartAnniversary, events);
             Log.AnniversariesSwept(logger, day, events);
             swept.Add(day);

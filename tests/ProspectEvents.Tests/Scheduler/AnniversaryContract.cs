@@ -66,6 +66,21 @@ public abstract class AnniversaryContract(Backend backend) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SchedulersOfTwoProcessesThatFindTheSameDayDueSweepItOnce()
+    {
+        await IngestAsync(Feed.Line(Feed.Dana, "2026-10-01T00:00:00Z", "Acme", start: "2024-11-01"));
+        await using var beside = await ServerUnderTest.StartBesideAsync(_server, new Dictionary<string, string?> { ["Roles"] = "api,ingest" });
+        var other = beside.Services.GetRequiredService<AnniversaryScheduler>();
+
+        var swept = await Task.WhenAll(Scheduler.RunDueAsync(CancellationToken.None), other.RunDueAsync(CancellationToken.None));
+
+        Assert.Equal([new DateOnly(2026, 11, 1)], swept.SelectMany(days => days));
+        Assert.Single(await AnniversariesAsync(Feed.Dana));
+        // The day is found swept under the sweep's lock, so a scheduler that read it as due before the other committed reads nothing.
+        Assert.Null(await _server.Store.SweepAnniversariesOnceAsync(new DateOnly(2026, 11, 1), _server.Clock.GetUtcNow(), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task TheVerbSweepsTheGivenDateOnce()
     {
         await IngestAsync(

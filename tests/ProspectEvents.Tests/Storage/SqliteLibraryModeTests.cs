@@ -1,5 +1,5 @@
-using System.Diagnostics;
-using System.Text;
+using ProspectEvents.Storage;
+using ProspectEvents.Tests.Infrastructure;
 
 namespace ProspectEvents.Tests.Storage;
 
@@ -13,38 +13,15 @@ public sealed class SqliteLibraryModeTests
     public async Task TheServerRunsSqliteInMultiThreadMode()
     {
         var directory = Directory.CreateTempSubdirectory("prospect-events-sqlite-mode");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "ProspectEvents.Server.dll"), "serve", "--urls", "http://127.0.0.1:0" })
-            start.ArgumentList.Add(arg);
-        start.Environment["Storage__Provider"] = "sqlite";
-        start.Environment["Storage__ConnectionString"] = $"Data Source={Path.Combine(directory.FullName, "events.db")}";
-        start.Environment["Logging__LogLevel__ProspectEvents.Storage"] = "Debug";
-        var printed = new StringBuilder();
-        var found = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var server = Process.Start(start)!;
-        DataReceivedEventHandler read = (_, e) =>
-        {
-            if (e.Data is null) return;
-            lock (printed) printed.AppendLine(e.Data);
-            if (e.Data.Contains("SQLite 3.", StringComparison.Ordinal)) found.TrySetResult(e.Data);
-        };
-        server.OutputDataReceived += read;
-        server.ErrorDataReceived += read;
-        server.BeginOutputReadLine();
-        server.BeginErrorReadLine();
         try
         {
-            var line = await found.Task.WaitAsync(TimeSpan.FromMinutes(1));
+            var storage = new StorageOptions { Provider = StorageOptions.Sqlite, ConnectionString = $"Data Source={Path.Combine(directory.FullName, "events.db")}" };
+            await using var server = await ServerProcess.StartAsync(storage, new Dictionary<string, string?> { ["Logging:LogLevel:ProspectEvents.Storage"] = "Debug" });
+            var line = await server.WaitForOutputAsync(l => l.Contains("SQLite 3.", StringComparison.Ordinal), TimeSpan.FromMinutes(1));
             Assert.EndsWith("in multi-thread mode", line.Trim());
-        }
-        catch (TimeoutException)
-        {
-            lock (printed) Assert.Fail($"The server logged no SQLite mode:\n{printed}");
         }
         finally
         {
-            server.Kill(entireProcessTree: true);
-            await server.WaitForExitAsync();
             directory.Delete(recursive: true);
         }
     }

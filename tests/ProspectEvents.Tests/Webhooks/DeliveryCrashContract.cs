@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using ProspectEvents.Storage;
 using ProspectEvents.Tests.Infrastructure;
@@ -25,15 +24,14 @@ public abstract class DeliveryCrashContract(Backend backend)
         var leasedAtKills = 0L;
         foreach (var killAt in new[] { 40, 140 })
         {
-            using var server = StartServer(storage);
+            await using var server = await StartServerAsync(storage);
             await receiver.WaitForAsync(r => r.Count >= killAt, TimeSpan.FromSeconds(60));
-            server.Kill(); // SIGKILL: requests in flight are never recorded
-            await server.WaitForExitAsync();
+            await server.KillAsync(); // SIGKILL: requests in flight are never recorded
             leasedAtKills += await CountAsync(storage, $"SELECT COUNT(*) FROM deliveries WHERE status = 'pending' AND next_attempt_at > {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}");
         }
         Assert.True(leasedAtKills > 0, "No kill caught a delivery claimed and not yet recorded");
 
-        using (var last = StartServer(storage))
+        await using (var last = await StartServerAsync(storage))
         {
             // Done when the log says so: the claims the kills left behind ran out and were sent again.
             var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -42,8 +40,7 @@ public abstract class DeliveryCrashContract(Backend backend)
                 Assert.True(DateTime.UtcNow < deadline, "Not every delivery was delivered within a minute of the last restart");
                 await Task.Delay(100);
             }
-            last.Kill();
-            await last.WaitForExitAsync();
+            await last.KillAsync();
         }
 
         var requests = receiver.Requests;
@@ -108,25 +105,13 @@ public abstract class DeliveryCrashContract(Backend backend)
     /// The real executable, serving on a free port and dispatching with few slots and a short lease (timeout 1 s,
     /// lease 2 s), so a killed process's claims fall due again quickly.
     /// </summary>
-    private static Process StartServer(StorageOptions storage)
+    private static Task<ServerProcess> StartServerAsync(StorageOptions storage) => ServerProcess.StartAsync(storage, new Dictionary<string, string?>
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "ProspectEvents.Server.dll"), "serve", "--urls", "http://127.0.0.1:0" })
-            start.ArgumentList.Add(arg);
-        start.Environment["Storage__Provider"] = storage.Provider;
-        start.Environment["Storage__ConnectionString"] = storage.ConnectionString;
-        start.Environment["Webhooks__AllowPrivateNetworks"] = "true";
-        start.Environment["Webhooks__Timeout"] = "00:00:01";
-        start.Environment["Webhooks__Concurrency"] = "8";
-        start.Environment["Roles"] = "dispatcher";
-        var process = Process.Start(start)!;
-        // Drained so the child never blocks on a full pipe.
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+        ["Webhooks:AllowPrivateNetworks"] = "true",
+        ["Webhooks:Timeout"] = "00:00:01",
+        ["Webhooks:Concurrency"] = "8",
+        ["Roles"] = "api,dispatcher", // api only for /readyz: no scheduler or indexer beside the dispatcher
+    });
 }
 
 public sealed class SqliteDeliveryCrashTests() : DeliveryCrashContract(Backend.Sqlite);
