@@ -61,6 +61,7 @@ internal static partial class Cli
           dotnet run -c Release --project bench/ProspectEvents.Bench -- ingest [options]
           dotnet run -c Release --project bench/ProspectEvents.Bench -- deliveries [options]
           dotnet run -c Release --project bench/ProspectEvents.Bench -- fetch [options]
+          dotnet run -c Release --project bench/ProspectEvents.Bench -- scale [options]
           dotnet run -c Release --project bench/ProspectEvents.Bench -- generate-feed [options]
 
         enrollments options:
@@ -81,7 +82,7 @@ internal static partial class Cli
         Exit code: 0 = ran without request errors, 1 = some requests failed (results invalid),
                    2 = usage error / setup failure (build, start, readiness, smoke request).
 
-        """ + IngestUsage + DeliveryUsage + FetchUsage;
+        """ + IngestUsage + DeliveryUsage + FetchUsage + ScaleUsage;
 
     public static int Fail(string message)
     {
