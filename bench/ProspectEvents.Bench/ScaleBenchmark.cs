@@ -93,7 +93,7 @@ internal static class ScaleBenchmark
         await using (pg)
         {
             var ctx = new Context(o, bench, serverDll, pg, receiverUrl, receiver, feed, feedDir);
-            HashSet<string>? reference = null;
+            (HashSet<string> Events, int Processes)? reference = null;
             foreach (int n in o.Processes)
             {
                 Console.WriteLine();
@@ -101,11 +101,11 @@ internal static class ScaleBenchmark
                 var (row, events) = await RunProcessesAsync(ctx, n, baseline);
                 if (reference is null && events is not null)
                 {
-                    reference = events;
+                    reference = (events, n);
                 }
-                else if (reference is not null && events is not null)
+                else if (reference is { } r && events is not null)
                 {
-                    row = row with { ComparedToReference = Compare(reference, o.Processes[0], events) };
+                    row = row with { ComparedToReference = Compare(r.Events, r.Processes, events) };
                     var c = row.ComparedToReference;
                     Console.WriteLine($"events  : against {c.ReferenceProcesses} process{(c.ReferenceProcesses == 1 ? "" : "es")}: {c.Missing:N0} missing, {c.Extra:N0} extra{(c.Examples.Count > 0 ? ": " + string.Join("; ", c.Examples) : "")}");
                 }
@@ -303,7 +303,7 @@ internal static class ScaleBenchmark
         };
         if (result.Batches < 2 * servers.Count * o.InFlight)
         {
-            bench.Warnings.Add($"{servers.Count} processes, {file.File}: only {result.Batches} batches for {servers.Count * o.InFlight} senders, so the ingest was not spread over the processes (pass a smaller --batch)");
+            bench.Warnings.Add($"{servers.Count} processes, {file.File}: only {result.Batches} batches for {servers.Count * o.InFlight} senders: the spread over the processes is coarse and the last batch dominates (pass a smaller --batch)");
         }
 
         Console.WriteLine($"result  : {result.Observations:N0} observations in {result.Seconds:F1}s = {result.ObservationsPerSecond:N0}/s, {result.Events:N0} events (planted {file.ExpectedEvents:N0}), " +
