@@ -35,13 +35,16 @@ internal enum BodyKind
 internal sealed record LoadOptions
 {
     public required Uri Url { get; init; }
+    /// <summary>Every server the load goes to (<c>--url</c> repeated): connection w sends to <c>Urls[w % Urls.Count]</c>.</summary>
+    public IReadOnlyList<Uri> Urls { get; init; } = [];
     public BodyKind Kind { get; init; } = BodyKind.Enrollment;
     public string? ApiKey { get; init; }
     public int Seconds { get; init; } = 15;
     public int WarmupSeconds { get; init; } = 5;
     public int Connections { get; init; } = 32;
     public int Ids { get; init; } = 20;
-    public int ServerPid { get; init; }
+    /// <summary>The servers whose CPU the window reports, summed (<c>--server-pid</c> repeated).</summary>
+    public IReadOnlyList<int> ServerPids { get; init; } = [];
     public string? IdsFile { get; init; }
     public FetchWindow Window { get; init; } = FetchWindow.Narrow;
     /// <summary>Enrollment bodies name this webhook (a v2 POST).</summary>
@@ -58,6 +61,7 @@ internal static partial class Cli
           dotnet run -c Release --project bench/ProspectEvents.Bench -- ingest [options]
           dotnet run -c Release --project bench/ProspectEvents.Bench -- deliveries [options]
           dotnet run -c Release --project bench/ProspectEvents.Bench -- fetch [options]
+          dotnet run -c Release --project bench/ProspectEvents.Bench -- scale [options]
           dotnet run -c Release --project bench/ProspectEvents.Bench -- generate-feed [options]
 
         enrollments options:
@@ -78,7 +82,7 @@ internal static partial class Cli
         Exit code: 0 = ran without request errors, 1 = some requests failed (results invalid),
                    2 = usage error / setup failure (build, start, readiness, smoke request).
 
-        """ + IngestUsage + DeliveryUsage + FetchUsage;
+        """ + IngestUsage + DeliveryUsage + FetchUsage + ScaleUsage;
 
     public static int Fail(string message)
     {
@@ -122,13 +126,14 @@ internal static partial class Cli
 
     public static LoadOptions ParseLoadOptions(string[] args)
     {
-        Uri? url = null;
+        var urls = new List<Uri>();
+        var pids = new List<int>();
         var o = new LoadOptions { Url = new Uri("http://127.0.0.1/") };
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
-                case "--url": url = new Uri(Value(args, ref i)); break;
+                case "--url": urls.Add(new Uri(Value(args, ref i))); break;
                 case "--kind":
                     string kind = Value(args, ref i);
                     o = o with
@@ -148,7 +153,7 @@ internal static partial class Cli
                 case "--warmup": o = o with { WarmupSeconds = NonNegativeInt(args, ref i) }; break;
                 case "--connections": o = o with { Connections = PositiveInt(args, ref i) }; break;
                 case "--ids": o = o with { Ids = PositiveInt(args, ref i) }; break;
-                case "--server-pid": o = o with { ServerPid = PositiveInt(args, ref i) }; break;
+                case "--server-pid": pids.Add(PositiveInt(args, ref i)); break;
                 case "--ids-file": o = o with { IdsFile = Value(args, ref i) }; break;
                 case "--window": o = o with { Window = ParseWindow(Value(args, ref i)) }; break;
                 case "--webhook-id": o = o with { WebhookId = Value(args, ref i) }; break;
@@ -156,17 +161,17 @@ internal static partial class Cli
             }
         }
 
-        if (url is null)
+        if (urls.Count == 0)
         {
             throw new CliException("loadgen needs --url");
         }
 
-        if (!IsLoopback(url))
+        if (urls.FirstOrDefault(u => !IsLoopback(u)) is { } remote)
         {
-            throw new CliException($"refusing to load anything but 127.0.0.1 (got {url})");
+            throw new CliException($"refusing to load anything but 127.0.0.1 (got {remote})");
         }
 
-        return o with { Url = url };
+        return o with { Url = urls[0], Urls = urls, ServerPids = pids };
     }
 
     public static bool IsLoopback(Uri url) => string.Equals(url.Host, "127.0.0.1", StringComparison.Ordinal);

@@ -28,9 +28,9 @@ internal static class DeliveryBenchmark
     private const int IdsPerEnrollment = 20;
     private const string Database = "bench";
 
-    private sealed class SetupException(string message) : Exception(message);
+    internal sealed class SetupException(string message) : Exception(message);
 
-    private sealed record Partner(string Id, string Key);
+    internal sealed record Partner(string Id, string Key);
 
     private sealed record Run(DeliveryOptions O, string Dotnet, string BenchDll, string ServerDll, string RunDir, Pinning Pin, Uri Receiver, ChildProcess ReceiverProcess, List<string> Warnings);
 
@@ -70,19 +70,11 @@ internal static class DeliveryBenchmark
 
         // The receiver lives for the whole run, on core 1: every phase (and the baseline) sends to it.
         var receiverUrl = new Uri($"http://127.0.0.1:{Loopback.FreePort()}");
-        using var receiver = ChildProcess.Start(
-            pin.LoadGenLauncher(dotnet),
-            [.. pin.LoadGenPrefix, benchDll, "webhook-receiver", "--urls", receiverUrl.ToString().TrimEnd('/')],
-            Path.Combine(runDir, "receiver.log"),
-            runDir,
-            ServerChild.Environment(extra: null));
-        Console.WriteLine($"receiver: pid {receiver.Pid}: {receiver.Display}");
-        if (!await ServerChild.WaitReadyAsync(receiver, new Uri(receiverUrl, "/readyz")))
+        using var receiver = await StartReceiverAsync(pin, dotnet, benchDll, runDir, receiverUrl);
+        if (receiver is null)
         {
             return Finish(2);
         }
-
-        Console.WriteLine($"affinity: receiver pid {receiver.Pid} Cpus_allowed_list = {ProcStats.AffinityList(receiver.Pid) ?? "n/a"}");
         Console.WriteLine();
         var run = new Run(o, dotnet, benchDll, serverDll, runDir, pin, receiverUrl, receiver, warnings);
 
@@ -167,6 +159,26 @@ internal static class DeliveryBenchmark
         int Finish(int code) => bench.Finish(code, o.KeepDb);
     }
 
+    /// <summary>The `webhook-receiver` child on the load generator's core, ready at <paramref name="url"/>; null (stopped) when it never answers.</summary>
+    internal static async Task<ChildProcess?> StartReceiverAsync(Pinning pin, string dotnet, string benchDll, string runDir, Uri url)
+    {
+        var receiver = ChildProcess.Start(
+            pin.LoadGenLauncher(dotnet),
+            [.. pin.LoadGenPrefix, benchDll, "webhook-receiver", "--urls", url.ToString().TrimEnd('/')],
+            Path.Combine(runDir, "receiver.log"),
+            runDir,
+            ServerChild.Environment(extra: null));
+        Console.WriteLine($"receiver: pid {receiver.Pid}: {receiver.Display}");
+        if (!await ServerChild.WaitReadyAsync(receiver, new Uri(url, "/readyz")))
+        {
+            receiver.Dispose();
+            return null;
+        }
+
+        Console.WriteLine($"affinity: receiver pid {receiver.Pid} Cpus_allowed_list = {ProcStats.AffinityList(receiver.Pid) ?? "n/a"}");
+        return receiver;
+    }
+
     private static async Task<DeliveryBackendRow> RunBackendAsync(
         Run r, string backend, string connectionString, string prospectHexSql, Func<string, Task<ProcessResult>>? query,
         Func<(double User, double Sys)>? databaseCpu, string? settings)
@@ -232,9 +244,9 @@ internal static class DeliveryBenchmark
             // 2. Warm-up: the second partner's deliveries go out first, so the measured ones meet tier-1 code.
             if (nW > 0)
             {
-                var warm = await MeasureSinkAsync(r, server, $"warm-{backend}", nW, cpuSources,
+                var warm = await MeasureSinkAsync(r.Receiver, server, $"warm-{backend}", nW, cpuSources,
                     () => api.RegisterWebhookAsync(w, new Uri(r.Receiver, $"/hook/warm-{backend}")));
-                warm = await RecordedAsync(r, warm, await WaitDrainedAsync(api, a.Key, query, w.Id, warm));
+                warm = await RecordedAsync(r.Receiver, warm, await WaitDrainedAsync(api, a.Key, query, w.Id, warm));
                 PrintPhase("warm-up", warm);
                 row = row with { Warmup = warm };
                 if (!warm.Complete)
@@ -246,9 +258,9 @@ internal static class DeliveryBenchmark
             }
 
             // 3. Throughput: the measured partner's webhook is registered; its waiting deliveries go out.
-            var tput = await MeasureSinkAsync(r, server, $"tput-{backend}", nT, cpuSources,
+            var tput = await MeasureSinkAsync(r.Receiver, server, $"tput-{backend}", nT, cpuSources,
                 () => api.RegisterWebhookAsync(a, new Uri(r.Receiver, $"/hook/tput-{backend}")));
-            tput = await RecordedAsync(r, tput, await WaitDrainedAsync(api, a.Key, query, a.Id, tput));
+            tput = await RecordedAsync(r.Receiver, tput, await WaitDrainedAsync(api, a.Key, query, a.Id, tput));
             PrintPhase("measured", tput);
             var outbox = query is null ? [] : await OutboxAsync(query, a.Id);
             Console.WriteLine($"outbox  : measured partner: {Describe(outbox)} (expected delivered {nT:N0})");
@@ -324,7 +336,7 @@ internal static class DeliveryBenchmark
     /// the prospect at another employer (new company id, name and domain, same title): each snapshot after the first is
     /// exactly one prospect_changed_company event per prospect.
     /// </summary>
-    private static byte[] Snapshot(int snapshot, params (string Set, int Count)[] sets)
+    internal static byte[] Snapshot(int snapshot, params (string Set, int Count)[] sets)
     {
         var sb = new StringBuilder();
         foreach (var (set, count) in sets)
@@ -349,7 +361,7 @@ internal static class DeliveryBenchmark
     }
 
     /// <summary>Enrolls the set's prospects, 20 a request, 16 requests in flight; returns the number of enrollments.</summary>
-    private static async Task<long> EnrollAsync(Api api, string key, string set, int count)
+    internal static async Task<long> EnrollAsync(Api api, string key, string set, int count)
     {
         int enrollments = (count + IdsPerEnrollment - 1) / IdsPerEnrollment;
         int next = -1;
@@ -366,7 +378,7 @@ internal static class DeliveryBenchmark
         return enrollments;
     }
 
-    private static async Task<(long Observations, long Events)> IngestAsync(Api api, string key, byte[] ndjson)
+    internal static async Task<(long Observations, long Events)> IngestAsync(Api api, string key, byte[] ndjson)
     {
         using var json = await api.SendAsync(HttpMethod.Post, "/v1/admin/observations", key, ndjson, "application/x-ndjson");
         var root = json.RootElement;
@@ -379,7 +391,7 @@ internal static class DeliveryBenchmark
     }
 
     /// <summary>Polls the stats every 500 ms until <paramref name="done"/>; returns the unindexed enrollments at the end.</summary>
-    private static async Task<long> WaitAsync(Api api, string key, Func<JsonElement, bool> done, TimeSpan bound)
+    internal static async Task<long> WaitAsync(Api api, string key, Func<JsonElement, bool> done, TimeSpan bound)
     {
         var sw = Stopwatch.StartNew();
         while (true)
@@ -399,7 +411,7 @@ internal static class DeliveryBenchmark
     /// recorded, and returns the seconds from the phase's start. Asks the database (an indexed count, every 250 ms)
     /// rather than GET /v1/admin/stats, whose table counts cost PostgreSQL enough to slow the recorder it waits for.
     /// </summary>
-    private static async Task<double?> WaitDrainedAsync(Api api, string key, Func<string, Task<ProcessResult>>? query, string partnerId, SinkPhase? phase)
+    internal static async Task<double?> WaitDrainedAsync(Api api, string key, Func<string, Task<ProcessResult>>? query, string partnerId, SinkPhase? phase)
     {
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < TimeSpan.FromSeconds(120))
@@ -429,14 +441,14 @@ internal static class DeliveryBenchmark
     }
 
     /// <summary>The phase with when its attempts were all recorded, and what the receiver had by then (resends show up late).</summary>
-    private static async Task<SinkPhase> RecordedAsync(Run r, SinkPhase phase, double? recordedSeconds)
+    internal static async Task<SinkPhase> RecordedAsync(Uri receiverUrl, SinkPhase phase, double? recordedSeconds)
     {
-        using var receiver = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = r.Receiver, Timeout = TimeSpan.FromSeconds(30) };
+        using var receiver = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = receiverUrl, Timeout = TimeSpan.FromSeconds(30) };
         var report = await ReportAsync(receiver, phase.Sink, arrivals: false);
         return phase with { RecordedSeconds = recordedSeconds, ReceivedWhenRecorded = report.Count, DuplicatesWhenRecorded = report.Duplicates };
     }
 
-    private static async Task<Dictionary<string, long>> OutboxAsync(Func<string, Task<ProcessResult>> query, string partnerId)
+    internal static async Task<Dictionary<string, long>> OutboxAsync(Func<string, Task<ProcessResult>> query, string partnerId)
     {
         var result = await query($"SELECT status, COUNT(*) FROM deliveries WHERE partner_id = '{partnerId}' GROUP BY status ORDER BY status");
         if (!result.Ok)
@@ -449,7 +461,7 @@ internal static class DeliveryBenchmark
             .ToDictionary(f => f[0], f => long.Parse(f[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
     }
 
-    private static string Describe(Dictionary<string, long> outbox) =>
+    internal static string Describe(Dictionary<string, long> outbox) =>
         outbox.Count == 0 ? "not checked" : string.Join(", ", outbox.Select(kv => $"{kv.Key} {kv.Value:N0}"));
 
     private static Dictionary<string, Func<double>> CpuSources(int serverPid, int receiverPid, Func<(double User, double Sys)>? databaseCpu)
@@ -475,10 +487,10 @@ internal static class DeliveryBenchmark
     /// Runs <paramref name="start"/> and watches the receiver's sink (every 50 ms) until <paramref name="expected"/>
     /// requests arrived. CPU and core counters are read when the first request is seen and when the last is.
     /// </summary>
-    private static async Task<SinkPhase> MeasureSinkAsync(
-        Run r, ChildProcess? sender, string sink, long expected, Dictionary<string, Func<double>> cpu, Func<Task> start)
+    internal static async Task<SinkPhase> MeasureSinkAsync(
+        Uri receiverUrl, ChildProcess? sender, string sink, long expected, Dictionary<string, Func<double>> cpu, Func<Task> start)
     {
-        using var receiver = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = r.Receiver, Timeout = TimeSpan.FromSeconds(30) };
+        using var receiver = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = receiverUrl, Timeout = TimeSpan.FromSeconds(30) };
         var bound = TimeSpan.FromSeconds(Math.Max(120, expected / 200.0));
         var sw = Stopwatch.StartNew();
         long startedTicks = DateTime.UtcNow.Ticks;
@@ -714,7 +726,7 @@ internal static class DeliveryBenchmark
         var cpu = CpuSources(client.Pid, r.ReceiverProcess.Pid, null);
         cpu["client"] = cpu["server"];
         cpu.Remove("server");
-        var phase = await MeasureSinkAsync(r, client, "base", o.BaselineRequests, cpu, () => Task.CompletedTask);
+        var phase = await MeasureSinkAsync(r.Receiver, client, "base", o.BaselineRequests, cpu, () => Task.CompletedTask);
         await client.WaitAsync(TimeSpan.FromSeconds(120));
         var result = resultJson is null ? null : JsonSerializer.Deserialize(resultJson, DeliveryJsonContext.Default.PostBodiesResult);
         if (result is null)
@@ -881,7 +893,7 @@ internal static class DeliveryBenchmark
     }
 
     /// <summary>The partner API as the setup uses it: JSON in and out, any non-2xx is a setup failure.</summary>
-    private sealed class Api(Uri baseUrl) : IDisposable
+    internal sealed class Api(Uri baseUrl) : IDisposable
     {
         private readonly HttpClient _http = new(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 32 }) { BaseAddress = baseUrl, Timeout = TimeSpan.FromMinutes(10) };
 

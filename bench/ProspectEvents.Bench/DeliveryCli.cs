@@ -131,14 +131,15 @@ internal static partial class Cli
 
     public static FeedObservationsOptions ParseFeedObservationsOptions(string[] args)
     {
-        Uri? url = null;
+        var urls = new List<Uri>();
         string? key = null, file = null;
-        int batch = 100, interval = 100;
+        int batch = 100, interval = 100, inFlight = 0;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
-                case "--url": url = new Uri(Value(args, ref i)); break;
+                case "--url": urls.Add(new Uri(Value(args, ref i))); break;
+                case "--in-flight": inFlight = PositiveInt(args, ref i); break;
                 case "--api-key": key = Value(args, ref i); break;
                 case "--file": file = Value(args, ref i); break;
                 case "--batch": batch = PositiveInt(args, ref i); break;
@@ -147,16 +148,16 @@ internal static partial class Cli
             }
         }
 
-        if (url is null || key is null || file is null)
+        if (urls.Count == 0 || key is null || file is null)
         {
             throw new CliException("feed-observations needs --url, --api-key and --file");
         }
 
-        if (!IsLoopback(url))
+        if (urls.FirstOrDefault(u => !IsLoopback(u)) is { } remote)
         {
-            throw new CliException($"refusing to load anything but 127.0.0.1 (got {url})");
+            throw new CliException($"refusing to load anything but 127.0.0.1 (got {remote})");
         }
 
-        return new FeedObservationsOptions { Url = url, ApiKey = key, File = file, Batch = batch, IntervalMs = interval };
+        return new FeedObservationsOptions { Urls = urls, ApiKey = key, File = file, Batch = batch, IntervalMs = interval, InFlight = inFlight };
     }
 }

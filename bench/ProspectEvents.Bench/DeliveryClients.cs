@@ -158,39 +158,49 @@ internal static class BodyPoster
 /// The paced feed of the latency phase (hidden verb `feed-observations`): POSTs an NDJSON file to
 /// <c>/v1/admin/observations</c> in batches of <c>batch</c> lines, one batch every <c>interval</c> ms on a fixed
 /// schedule (open loop: a slow answer does not delay the next batch), and records when each batch was sent and
-/// acknowledged (UTC ticks) and how many events it produced.
+/// acknowledged (UTC ticks) and how many events it produced. With <c>--in-flight K</c> it is a closed loop instead
+/// (the `scale` benchmark's ingest): K senders per URL take the next batch as soon as their last one is answered, so
+/// the batches spread over the servers as fast as each takes them.
 /// </summary>
 internal static class ObservationFeeder
 {
     public static async Task<int> RunAsync(FeedObservationsOptions o)
     {
         byte[] all = await File.ReadAllBytesAsync(o.File);
-        var lines = new List<ReadOnlyMemory<byte>>();
+        var starts = new List<int>();
         for (int start = 0; start < all.Length;)
         {
+            starts.Add(start);
             int end = Array.IndexOf(all, (byte)'\n', start);
-            end = end < 0 ? all.Length : end + 1;
-            lines.Add(all.AsMemory(start, end - start));
-            start = end;
+            start = end < 0 ? all.Length : end + 1;
         }
 
-        var bodies = lines.Chunk(o.Batch).Select(chunk =>
+        // A batch is a run of whole lines, so its body is a slice of the file: a large feed is held once, not twice.
+        var bodies = Enumerable.Range(0, (starts.Count + o.Batch - 1) / o.Batch).Select(b =>
         {
-            var body = new byte[chunk.Sum(l => l.Length)];
-            int at = 0;
-            foreach (var line in chunk)
-            {
-                line.Span.CopyTo(body.AsSpan(at));
-                at += line.Length;
-            }
-
-            return (Body: body, Lines: chunk.Length);
+            int first = b * o.Batch, last = Math.Min(first + o.Batch, starts.Count);
+            int to = last < starts.Count ? starts[last] : all.Length;
+            return (Body: all.AsMemory(starts[first], to - starts[first]), Lines: last - first);
         }).ToArray();
 
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 32, UseProxy = false, AllowAutoRedirect = false, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
-        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(60) };
+        using var client = new HttpClient(handler) { Timeout = TimeSpan.FromMinutes(5) };
         var batches = new FeedBatch[bodies.Length];
-        Console.Error.WriteLine($"feed-observations: {lines.Count:N0} lines in {bodies.Length} batches of {o.Batch}, one every {o.IntervalMs} ms -> {o.Url}, affinity {ProcStats.AffinityList(Environment.ProcessId) ?? "n/a"}");
+        string pace = o.InFlight > 0 ? $"{o.InFlight} in flight per server" : $"one every {o.IntervalMs} ms";
+        Console.Error.WriteLine($"feed-observations: {starts.Count:N0} lines in {bodies.Length} batches of {o.Batch}, {pace} -> {string.Join(", ", o.Urls)}, affinity {ProcStats.AffinityList(Environment.ProcessId) ?? "n/a"}");
+        if (o.InFlight > 0)
+        {
+            int next = -1;
+            await Task.WhenAll(o.Urls.SelectMany(url => Enumerable.Range(0, o.InFlight).Select(_ => Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < bodies.Length)
+                {
+                    batches[i] = await PostAsync(client, url, o.ApiKey, i, bodies[i].Body, bodies[i].Lines, 0);
+                }
+            }))));
+            return Report(o, batches);
+        }
 
         var sends = new List<Task>(bodies.Length);
         long t0 = Stopwatch.GetTimestamp();
@@ -205,21 +215,28 @@ internal static class ObservationFeeder
 
             int index = i;
             long lateTicks = Stopwatch.GetElapsedTime(due).Ticks;
-            sends.Add(Task.Run(async () => batches[index] = await PostAsync(client, o, index, bodies[index].Body, bodies[index].Lines, lateTicks)));
+            // Several servers: the batches go to them in turn.
+            Uri url = o.Urls[index % o.Urls.Count];
+            sends.Add(Task.Run(async () => batches[index] = await PostAsync(client, url, o.ApiKey, index, bodies[index].Body, bodies[index].Lines, lateTicks)));
         }
 
         await Task.WhenAll(sends);
+        return Report(o, batches);
+    }
+
+    private static int Report(FeedObservationsOptions o, FeedBatch[] batches)
+    {
         var result = new FeedResult { Batch = o.Batch, IntervalMs = o.IntervalMs, Batches = [.. batches] };
         Console.Out.WriteLine("RESULT " + JsonSerializer.Serialize(result, DeliveryJsonContext.Default.FeedResult).ReplaceLineEndings(" "));
         return batches.Any(b => b.Error is not null) ? 1 : 0;
     }
 
-    private static async Task<FeedBatch> PostAsync(HttpClient client, FeedObservationsOptions o, int index, byte[] body, int lines, long lateTicks)
+    private static async Task<FeedBatch> PostAsync(HttpClient client, Uri url, string apiKey, int index, ReadOnlyMemory<byte> body, int lines, long lateTicks)
     {
         long sent = DateTime.UtcNow.Ticks;
-        using var request = new HttpRequestMessage(HttpMethod.Post, o.Url) { Content = new ByteArrayContent(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ReadOnlyMemoryContent(body) };
         request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/x-ndjson");
-        request.Headers.TryAddWithoutValidation("api_key", o.ApiKey);
+        request.Headers.TryAddWithoutValidation("api_key", apiKey);
         try
         {
             using var response = await client.SendAsync(request);
@@ -252,11 +269,14 @@ internal sealed record PostBodiesOptions
 
 internal sealed record FeedObservationsOptions
 {
-    public required Uri Url { get; init; }
+    /// <summary>The servers' observation endpoints (<c>--url</c> repeated).</summary>
+    public required IReadOnlyList<Uri> Urls { get; init; }
     public required string ApiKey { get; init; }
     public required string File { get; init; }
     public int Batch { get; init; } = 100;
     public int IntervalMs { get; init; } = 100;
+    /// <summary>Closed loop with this many batches in flight per URL; 0: paced by <see cref="IntervalMs"/>.</summary>
+    public int InFlight { get; init; }
 }
 
 internal sealed record PostBodiesResult

@@ -49,7 +49,7 @@ internal static class FetchBenchmark
         if (!o.SkipBaseline)
         {
             Console.WriteLine("== baseline: trivial GET on a minimal Kestrel app (echo-server, GET /get) ==");
-            report.Baseline = await RunBaselineAsync(o, pin, dotnet, benchDll, runDir);
+            report.Baseline = await RunBaselineAsync(new LoadPlan(o.Seconds, o.WarmupSeconds, o.Connections, o.Ids), pin, dotnet, benchDll, runDir);
             setupFailed |= report.Baseline is null;
             Console.WriteLine();
         }
@@ -81,7 +81,8 @@ internal static class FetchBenchmark
 
     private static int Prospects(int events) => Math.Max(1, events / EventsPerProspect);
 
-    private static async Task<RunRow?> RunBaselineAsync(FetchOptions o, Pinning pin, string dotnet, string benchDll, string runDir)
+    /// <summary>The trivial-GET baseline row: the `echo-server` child in the server's place, loaded as <paramref name="plan"/> says.</summary>
+    internal static async Task<RunRow?> RunBaselineAsync(LoadPlan plan, Pinning pin, string dotnet, string benchDll, string runDir)
     {
         var started = await ServerChild.StartAsync(pin, dotnet, [benchDll, "echo-server"], Path.Combine(runDir, "echo-server.log"), runDir, ServerChild.Environment(extra: null));
         if (started is null)
@@ -104,7 +105,7 @@ internal static class FetchBenchmark
             Console.WriteLine($"smoke   : GET /get -> 200: {text}");
         }
 
-        return await RunLoadAsync("baseline", o, pin, dotnet, benchDll, server, url, "get", null, null, FetchWindow.Narrow, runDir);
+        return await LoadGeneratorChild.MeasureAsync("baseline", plan, pin, dotnet, benchDll, server, url, "get", null, runDir, "--window", "narrow");
     }
 
     private static async Task<bool> RunSqliteAsync(FetchOptions o, Pinning pin, string dotnet, string benchDll, string serverDll, string repo, string runDir, FetchReport report)

@@ -538,7 +538,7 @@ internal static partial class IngestBenchmark
     /// Matches every stored event against planted.tsv: the same prospect, the same snapshot (by the event's
     /// observed_at date) and the same kind. Prints a few examples of each mismatch with the prospect's lines.
     /// </summary>
-    private static async Task<EventCheck> CheckEventsAsync(string backend, FeedManifest feed, string feedDir, Func<Task<ProcessResult>> listEvents)
+    internal static async Task<EventCheck> CheckEventsAsync(string backend, FeedManifest feed, string feedDir, Func<Task<ProcessResult>> listEvents)
     {
         long plantedCompany = feed.Files.Sum(f => (long)f.PlantedCompanyChanges);
         long plantedRole = feed.Files.Sum(f => (long)f.PlantedRoleChanges);

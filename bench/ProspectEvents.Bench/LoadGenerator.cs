@@ -11,7 +11,8 @@ namespace ProspectEvents.Bench;
 /// over a shared SocketsHttpHandler capped at <c>connections</c> connections (so one loop ~ one
 /// connection). Runs a warm-up that is not counted, then a timed window. Every request that completes
 /// inside the window is counted and its latency recorded (Stopwatch ticks, one growable long[] per
-/// loop). Prints progress to stderr and one "RESULT {json}" line to stdout.
+/// loop). With several URLs (servers behind one imagined load balancer) the connections are dealt round-robin over
+/// them. Prints progress to stderr and one "RESULT {json}" line to stdout.
 /// </summary>
 internal static class LoadGenerator
 {
@@ -62,10 +63,10 @@ internal static class LoadGenerator
         }
 
         Console.Error.WriteLine(
-            $"loadgen: {o.Connections} connections -> {(o.Kind == BodyKind.Get ? "GET" : "POST")} {o.Url} ({o.Kind.ToString().ToLowerInvariant()}, {o.Ids} ids, ~{bodyBytes} B body), " +
+            $"loadgen: {o.Connections} connections -> {(o.Kind == BodyKind.Get ? "GET" : "POST")} {string.Join(", ", o.Urls)} ({o.Kind.ToString().ToLowerInvariant()}, {o.Ids} ids, ~{bodyBytes} B body), " +
             $"warm-up {o.WarmupSeconds}s + window {o.Seconds}s, affinity {ProcStats.AffinityList(Environment.ProcessId) ?? "n/a"}");
 
-        var sampler = Task.Run(() => SampleCpu(o.ServerPid, windowStart, windowEnd, hardStop.Token));
+        var sampler = Task.Run(() => SampleCpu(o.ServerPids, windowStart, windowEnd, hardStop.Token));
         var tasks = workers.Select(w => Task.Run(() => w.RunAsync(client, o, windowStart, windowEnd, errorsByKind, errorSamples, hardStop.Token))).ToArray();
         await Task.WhenAll(tasks);
         CpuSample? cpu = await sampler;
@@ -86,7 +87,7 @@ internal static class LoadGenerator
 
         var result = new LoadResult
         {
-            Url = o.Url.ToString(),
+            Url = string.Join(' ', o.Urls),
             Kind = o.Kind.ToString().ToLowerInvariant(),
             Connections = o.Connections,
             Ids = o.Ids,
@@ -127,18 +128,18 @@ internal static class LoadGenerator
         return Stopwatch.GetElapsedTime(t0).TotalNanoseconds / n;
     }
 
-    private static async Task<CpuSample?> SampleCpu(int serverPid, long windowStart, long windowEnd, CancellationToken ct)
+    private static async Task<CpuSample?> SampleCpu(IReadOnlyList<int> serverPids, long windowStart, long windowEnd, CancellationToken ct)
     {
         try
         {
             await Task.Delay(Remaining(windowStart), ct);
             long t0 = Stopwatch.GetTimestamp();
-            var s0 = serverPid > 0 ? ProcStats.ProcessUserSysSeconds(serverPid) : (double.NaN, double.NaN);
+            var s0 = ServersUserSys(serverPids);
             double l0 = ProcStats.ProcessCpuSeconds(Environment.ProcessId);
             var c0 = ProcStats.CoreTicks();
 
             await Task.Delay(Remaining(windowEnd), ct);
-            var s1 = serverPid > 0 ? ProcStats.ProcessUserSysSeconds(serverPid) : (double.NaN, double.NaN);
+            var s1 = ServersUserSys(serverPids);
             double l1 = ProcStats.ProcessCpuSeconds(Environment.ProcessId);
             var c1 = ProcStats.CoreTicks();
             double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
@@ -153,6 +154,12 @@ internal static class LoadGenerator
             return null;
         }
     }
+
+    /// <summary>(user, sys) seconds of all the servers together; NaN when none was named.</summary>
+    private static (double User, double Sys) ServersUserSys(IReadOnlyList<int> pids) =>
+        pids.Count == 0
+            ? (double.NaN, double.NaN)
+            : pids.Select(ProcStats.ProcessUserSysSeconds).Aggregate((a, b) => (a.User + b.User, a.Sys + b.Sys));
 
     private static TimeSpan Remaining(long deadline)
     {
@@ -193,7 +200,7 @@ internal static class LoadGenerator
             while (!ct.IsCancellationRequested && Stopwatch.GetTimestamp() < windowEnd)
             {
                 int length = bodies.Build(n++);
-                using var request = new HttpRequestMessage(o.Kind == BodyKind.Get ? HttpMethod.Get : HttpMethod.Post, o.Url);
+                using var request = new HttpRequestMessage(o.Kind == BodyKind.Get ? HttpMethod.Get : HttpMethod.Post, o.Urls[id % o.Urls.Count]);
                 if (o.Kind != BodyKind.Get)
                 {
                     request.Content = new ByteArrayContent(bodies.Buffer, 0, length);

@@ -24,6 +24,7 @@ try
         "parse-feed" => FeedParser.Run(Cli.ParseParseFeedOptions(rest)),
         "fetch" => await FetchBenchmark.RunAsync(Cli.ParseFetchOptions(rest)),
         "deliveries" => await DeliveryBenchmark.RunAsync(Cli.ParseDeliveryOptions(rest)),
+        "scale" => await ScaleBenchmark.RunAsync(Cli.ParseScaleOptions(rest)),
         "webhook-receiver" => await RunWebhookReceiverAsync(rest),
         "post-bodies" => await BodyPoster.RunAsync(Cli.ParsePostBodiesOptions(rest)),
         "feed-observations" => await ObservationFeeder.RunAsync(Cli.ParseFeedObservationsOptions(rest)),
