@@ -1,8 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using ProspectEvents.Server.Auth;
 using ProspectEvents.Server.Http;
-using ProspectEvents.Server.Ingest;
 using ProspectEvents.Storage;
 
 namespace ProspectEvents.Server.Admin;
