@@ -1,9 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using ProspectEvents.Server.Auth;
 using ProspectEvents.Server.Events;
 using ProspectEvents.Server.Http;
-using ProspectEvents.Server.Ingest;
 using ProspectEvents.Storage;
 
 namespace ProspectEvents.Server.Admin;
