@@ -97,10 +97,10 @@ internal static partial class Log
     [LoggerMessage(104, LogLevel.Warning, "Reclaiming superseded states failed; the next batch tries again")]
     public static partial void ReclaimFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(50, LogLevel.Warning, "Rate limiting could not reach the database; this process limits each key on its own, as if alone, and asks again in {Wait}")]
+    [LoggerMessage(60, LogLevel.Warning, "Rate limiting could not reach the database; this process limits each key on its own, as if alone, and asks again in {Wait}")]
     public static partial void RateLimitStoreFailed(ILogger logger, Exception exception, TimeSpan wait);
 
-    [LoggerMessage(51, LogLevel.Information, "Rate limiting reaches the database again; keys are limited across processes")]
+    [LoggerMessage(61, LogLevel.Information, "Rate limiting reaches the database again; keys are limited across processes")]
     public static partial void RateLimitStoreBack(ILogger logger);
 
     [LoggerMessage(40, LogLevel.Warning, "Reading the outbox for the telemetry gauges failed; they report nothing until a reading succeeds")]

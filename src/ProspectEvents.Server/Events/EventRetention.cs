@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ProspectEvents.Server.Hosting;
 using ProspectEvents.Storage;
 
 namespace ProspectEvents.Server.Events;
@@ -9,7 +10,8 @@ namespace ProspectEvents.Server.Events;
 /// the events older than <c>Events:RetentionDays</c> with what was derived from them, in short batches
 /// (<see cref="Store.DeleteExpiredEventsAsync"/>), so it never holds the SQLite writer or a PostgreSQL lock for long.
 /// </summary>
-public sealed class EventRetention(Store store, TimeProvider clock, IOptions<EventOptions> options, ILogger<EventRetention> logger) : BackgroundService
+public sealed class EventRetention(Store store, ProcessRegistry registry, TimeProvider clock, IOptions<EventOptions> options, ILogger<EventRetention> logger)
+    : BackgroundService
 {
     /// <summary>How often a process asks whether a pass is due.</summary>
     private static readonly TimeSpan Check = TimeSpan.FromHours(1);
@@ -37,7 +39,7 @@ public sealed class EventRetention(Store store, TimeProvider clock, IOptions<Eve
         {
             try
             {
-                await RunDueAsync(stoppingToken);
+                if (!registry.Outdated) await RunDueAsync(stoppingToken); // a newer build keeps the events
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -131,7 +131,7 @@ public abstract class SharedRateLimitContract(Backend backend) : IAsyncLifetime
         for (var i = 0; i < Limit + 5; i++) statuses.Add((int)(await client.GetAsync(EnrollmentsPath)).StatusCode);
 
         Assert.Equal(Enumerable.Repeat(200, Limit).Concat(Enumerable.Repeat(429, 5)), statuses); // the whole limit, of this host alone
-        Assert.Contains(_log.Drain(), entry => entry.EventId.Id == 50 && entry.Level == LogLevel.Warning);
+        Assert.Contains(_log.Drain(), entry => entry.EventId.Id == 60 && entry.Level == LogLevel.Warning);
 
         // Once the store answers again, the host counts in it again.
         await _hosts[0].SqlAsync(_hosts[0].Store.Migrations().Single(m => m.Version == 14).Sql);
