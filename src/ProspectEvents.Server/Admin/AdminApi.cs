@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using ProspectEvents.Server.Auth;
 using ProspectEvents.Server.Events;
 using ProspectEvents.Server.Http;

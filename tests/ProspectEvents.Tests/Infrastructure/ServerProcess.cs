@@ -95,8 +95,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
         return started;
     }
 
-    /// <summary>Waits for the address in the start-up log, then for <c>/readyz</c> to answer 200; fails with the output if it never does.</summary>
-    public async Task WaitUntilReadyAsync()
+    /// <summary>
+    /// Waits for the address in the start-up log, then for <c>/readyz</c> to answer <paramref name="status"/> (200 unless
+    /// told: an outdated process answers 503); fails with the output if it never does.
+    /// </summary>
+    public async Task WaitUntilReadyAsync(System.Net.HttpStatusCode status = System.Net.HttpStatusCode.OK)
     {
         var deadline = DateTime.UtcNow + StartTimeout;
         try
@@ -114,7 +117,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             try
             {
                 using var ready = await http.GetAsync("/readyz");
-                if (ready.IsSuccessStatusCode) return;
+                if (ready.StatusCode == status) return;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
