@@ -3,7 +3,7 @@ namespace ProspectEvents.Server.Hosting;
 /// <summary>
 /// The <c>Roles</c> setting: which parts a <c>serve</c> process runs, a comma list of <c>api</c> (the partner and
 /// operator API, <c>/docs</c>, <c>/dashboard</c>), <c>ingest</c> (<c>POST /v1/admin/observations</c> and the ingest's
-/// background work), <c>dispatcher</c> (webhook delivery) and <c>scheduler</c> (anniversary sweep, fan-out indexer);
+/// background work), <c>dispatcher</c> (webhook delivery) and <c>scheduler</c> (anniversary sweep, fan-out indexer, event retention);
 /// all by default. Read once when the app is built; a name not in the list stops the process.
 /// </summary>
 public sealed record Roles(bool Api, bool Ingest, bool Dispatcher, bool Scheduler)

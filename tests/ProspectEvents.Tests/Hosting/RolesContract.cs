@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ProspectEvents.Server.Anniversaries;
+using ProspectEvents.Server.Events;
 using ProspectEvents.Server.Fanout;
 using ProspectEvents.Server.Hosting;
 using ProspectEvents.Server.Ingest;
@@ -122,10 +123,10 @@ public abstract class RolesContract(Backend backend)
         await using var schedulerOnly = await ServerUnderTest.StartBesideAsync(first, WithRoles("scheduler"));
         await using var dispatcherOnly = await ServerUnderTest.StartBesideAsync(first, WithRoles("dispatcher"));
 
-        Assert.Equal([nameof(AnniversaryScheduler), nameof(DeliveryDispatcher), nameof(EnrollmentIndexer), nameof(IngestCacheRelease)], Workers(first));
+        Assert.Equal([nameof(AnniversaryScheduler), nameof(DeliveryDispatcher), nameof(EnrollmentIndexer), nameof(EventRetention), nameof(IngestCacheRelease)], Workers(first));
         Assert.Empty(Workers(apiOnly));
         Assert.Equal([nameof(IngestCacheRelease)], Workers(ingestOnly));
-        Assert.Equal([nameof(AnniversaryScheduler), nameof(EnrollmentIndexer)], Workers(schedulerOnly));
+        Assert.Equal([nameof(AnniversaryScheduler), nameof(EnrollmentIndexer), nameof(EventRetention)], Workers(schedulerOnly));
         Assert.Equal([nameof(DeliveryDispatcher)], Workers(dispatcherOnly));
     }
 
