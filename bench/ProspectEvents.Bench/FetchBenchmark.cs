@@ -121,6 +121,8 @@ internal static class FetchBenchmark
             ["Storage__Provider"] = "sqlite",
             ["Storage__ConnectionString"] = $"Data Source={db}",
             ["RateLimiting__PermitsPerWindow"] = "1000000000",
+            // The events span the year before 2026-12-01: retention would delete the oldest of them mid-run.
+            ["Events__RetentionDays"] = "0",
         });
 
         if (o.Regenerate || !File.Exists(db) || !File.Exists(ids))
@@ -198,6 +200,8 @@ internal static class FetchBenchmark
             ["Storage__Provider"] = "postgres",
             ["Storage__ConnectionString"] = pg.ConnectionString("bench"),
             ["RateLimiting__PermitsPerWindow"] = "1000000000",
+            // The events span the year before 2026-12-01: retention would delete the oldest of them mid-run.
+            ["Events__RetentionDays"] = "0",
         });
         string? apiKey = await CreatePartnerAsync(dotnet, serverDll, env, workDir, runDir, "postgres-partner");
         if (apiKey is null)
