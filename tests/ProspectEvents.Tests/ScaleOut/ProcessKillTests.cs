@@ -43,8 +43,11 @@ public sealed class ProcessKillTests
             Assert.Equal(Prospects, events.Count());
 
             // The killed process's requests were cut off; each came again, after the kill, with the same id and bytes.
+            // The receiver stamps a request when it reads it, which can trail the kill for bytes already sent: a second
+            // of slack, well inside the 4 s lease after which the others send it again.
             var again = requests.GroupBy(r => r.WebhookId!).Where(g => g.Count() > 1).ToList();
-            Assert.Contains(again, g => g.Min(r => r.At) < killedAt && g.Max(r => r.At) > killedAt);
+            var cutOff = killedAt.AddSeconds(1);
+            Assert.Contains(again, g => g.Min(r => r.At) < cutOff && g.Max(r => r.At) > cutOff);
             Assert.All(again, g => Assert.Single(g.Select(r => Convert.ToHexString(r.Body)).Distinct()));
 
             // What was recorded is one attempt at a time; the cut-off ones are not in the log at all.
