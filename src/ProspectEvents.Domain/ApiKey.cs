@@ -29,8 +29,8 @@ public static class ApiKey
 
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
-    /// <summary>Constant-time comparison of a presented key's hash with a stored one.</summary>
-    public static bool Matches(string key, byte[] storedHash) => CryptographicOperations.FixedTimeEquals(Hash(key), storedHash);
+    /// <summary>Constant-time comparison of a presented key's hash (<see cref="Hash"/>) with a stored one.</summary>
+    public static bool Matches(byte[] presentedHash, byte[] storedHash) => CryptographicOperations.FixedTimeEquals(presentedHash, storedHash);
 
     public static string ScopeName(KeyScope scope) => scope == KeyScope.Admin ? "admin" : "partner";
 

@@ -81,7 +81,7 @@ public abstract partial class Store
                 ? (reader.GetString(0), reader.GetString(1), reader.GetString(2), (byte[])reader.GetValue(3))
                 : default((string KeyId, string PartnerId, string Scope, byte[] KeyHash)?);
         }, cancellationToken);
-        if (row is not { } key || !ApiKey.Matches(secret, key.KeyHash) || !ApiKey.TryParseScope(key.Scope, out var scope)) return null;
+        if (row is not { } key || !ApiKey.Matches(hash, key.KeyHash) || !ApiKey.TryParseScope(key.Scope, out var scope)) return null;
         return new ApiKeyRecord(key.KeyId, key.PartnerId, scope, key.KeyHash);
     }
 }

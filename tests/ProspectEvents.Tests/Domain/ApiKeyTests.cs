@@ -17,8 +17,8 @@ public sealed class ApiKeyTests
         var key = ApiKey.Generate();
         var hash = ApiKey.Hash(key);
         Assert.Equal(32, hash.Length);
-        Assert.True(ApiKey.Matches(key, hash));
-        Assert.False(ApiKey.Matches(ApiKey.Generate(), hash));
+        Assert.True(ApiKey.Matches(ApiKey.Hash(key), hash));
+        Assert.False(ApiKey.Matches(ApiKey.Hash(ApiKey.Generate()), hash));
     }
 
     [Theory]
