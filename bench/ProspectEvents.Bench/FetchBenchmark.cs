@@ -15,6 +15,17 @@ namespace ProspectEvents.Bench;
 /// </summary>
 internal static class FetchBenchmark
 {
+    /// <summary>The real server's environment on <paramref name="provider"/>: no rate limit to reach, and no retention.</summary>
+    private static Dictionary<string, string?> ServerEnvironment(string provider, string connectionString) =>
+        ServerChild.Environment(new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["Storage__Provider"] = provider,
+            ["Storage__ConnectionString"] = connectionString,
+            ["RateLimiting__PermitsPerWindow"] = "1000000000",
+            // The events span the year before 2026-12-01: retention would delete the oldest of them mid-run.
+            ["Events__RetentionDays"] = "0",
+        });
+
     private const string EventsPath = "/v1/prospects/events";
     private const double TargetRatio = 0.15;
     private const double TargetP99Ms = 10.0;
@@ -116,14 +127,7 @@ internal static class FetchBenchmark
         string ids = Path.Combine(cacheDir, $"sqlite-{o.Events}.ids");
         string workDir = Path.Combine(runDir, "sqlite");
         Directory.CreateDirectory(workDir);
-        var env = ServerChild.Environment(new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            ["Storage__Provider"] = "sqlite",
-            ["Storage__ConnectionString"] = $"Data Source={db}",
-            ["RateLimiting__PermitsPerWindow"] = "1000000000",
-            // The events span the year before 2026-12-01: retention would delete the oldest of them mid-run.
-            ["Events__RetentionDays"] = "0",
-        });
+        var env = ServerEnvironment("sqlite", $"Data Source={db}");
 
         if (o.Regenerate || !File.Exists(db) || !File.Exists(ids))
         {
@@ -195,14 +199,7 @@ internal static class FetchBenchmark
         Console.WriteLine($"settings: {settings.Stdout.Trim()}");
         string workDir = Path.Combine(runDir, "postgres");
         Directory.CreateDirectory(workDir);
-        var env = ServerChild.Environment(new Dictionary<string, string?>(StringComparer.Ordinal)
-        {
-            ["Storage__Provider"] = "postgres",
-            ["Storage__ConnectionString"] = pg.ConnectionString("bench"),
-            ["RateLimiting__PermitsPerWindow"] = "1000000000",
-            // The events span the year before 2026-12-01: retention would delete the oldest of them mid-run.
-            ["Events__RetentionDays"] = "0",
-        });
+        var env = ServerEnvironment("postgres", pg.ConnectionString("bench"));
         string? apiKey = await CreatePartnerAsync(dotnet, serverDll, env, workDir, runDir, "postgres-partner");
         if (apiKey is null)
         {
