@@ -70,18 +70,23 @@ public abstract partial class Store
     /// </summary>
     public async Task<ApiKeyRecord?> FindKeyAsync(string secret, CancellationToken cancellationToken)
     {
-        // Runs on every API request: a plain command, kept prepared where the provider can.
         var hash = ApiKey.Hash(secret);
-        var row = await ReadAsync(async connection =>
+        if (await ReadKeyRowAsync(hash, cancellationToken) is not { } key || !ApiKey.Matches(hash, key.KeyHash) || !ApiKey.TryParseScope(key.Scope, out var scope))
+            return null;
+        return new ApiKeyRecord(key.KeyId, key.PartnerId, scope, key.KeyHash);
+    }
+
+    protected const string FindKeySql = "SELECT key_id, partner_id, scope, key_hash FROM api_keys WHERE key_hash = @hash AND revoked_at IS NULL";
+
+    /// <summary>The unrevoked key row of <paramref name="hash"/>. Runs on every API request: a plain command, kept prepared where the provider can.</summary>
+    protected virtual Task<(string KeyId, string PartnerId, string Scope, byte[] KeyHash)?> ReadKeyRowAsync(byte[] hash, CancellationToken cancellationToken) =>
+        ReadAsync(async connection =>
         {
-            await using var command = Command(connection, null, "SELECT key_id, partner_id, scope, key_hash FROM api_keys WHERE key_hash = @hash AND revoked_at IS NULL");
+            await using var command = Command(connection, null, FindKeySql);
             AddParameter(command, "@hash", hash);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             return await reader.ReadAsync(cancellationToken)
                 ? (reader.GetString(0), reader.GetString(1), reader.GetString(2), (byte[])reader.GetValue(3))
                 : default((string KeyId, string PartnerId, string Scope, byte[] KeyHash)?);
         }, cancellationToken);
-        if (row is not { } key || !ApiKey.Matches(hash, key.KeyHash) || !ApiKey.TryParseScope(key.Scope, out var scope)) return null;
-        return new ApiKeyRecord(key.KeyId, key.PartnerId, scope, key.KeyHash);
-    }
 }
