@@ -14,7 +14,10 @@ public static class JsonText
     public const string NotTextMessage = "Input should be a valid string, unable to parse raw data as a unicode string";
 
     /// <summary>The problem of the first string or property name that is no text, located in <c>loc</c>; null when all are text.</summary>
-    public static ValidationError? FindNotText(JsonElement root) => Find(root, ["body"]);
+    public static ValidationError? FindNotText(JsonElement root) =>
+        // Outside its strings a parsed document is ASCII, and holds no backslash: one pass over its whole text finds
+        // whether any string is no text. Only then is the tree walked, to say which.
+        IsText(JsonMarshal.GetRawUtf8Value(root)) ? null : Find(root, ["body"]);
 
     private static ValidationError? Find(JsonElement element, List<object> at)
     {
