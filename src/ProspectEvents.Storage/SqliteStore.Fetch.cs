@@ -81,7 +81,7 @@ public sealed partial class SqliteStore
                             if (time < fromMs || time > toMs || !rows.Bytes(0).SequenceEqual(id)) continue;
                             var name = NameOf(names, rows.Bytes(2));
                             if (name is null) continue;
-                            events.Add(new StoredEvent(Encoding.UTF8.GetString(rows.Bytes(3)), name, DateTimeOffset.FromUnixTimeMilliseconds(time),
+                            events.Add(new StoredEvent(rows.Bytes(3).ToArray(), name, DateTimeOffset.FromUnixTimeMilliseconds(time),
                                 prospectIds[i], rows.Bytes(4).ToArray()));
                         }
                     }
@@ -95,7 +95,8 @@ public sealed partial class SqliteStore
             {
                 Statement(sqlite, "COMMIT").Execute();
             }
-            events.Sort(static (a, b) => a.EventTime != b.EventTime ? b.EventTime.CompareTo(a.EventTime) : string.CompareOrdinal(a.EventId, b.EventId));
+            // Ids are ASCII: their UTF-8 bytes sort as the other providers' ORDER BY event_id does.
+            events.Sort(static (a, b) => a.EventTime != b.EventTime ? b.EventTime.CompareTo(a.EventTime) : a.EventIdUtf8.SequenceCompareTo(b.EventIdUtf8));
             return Task.FromResult(events);
         }, cancellationToken);
 

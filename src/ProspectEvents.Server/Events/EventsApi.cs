@@ -76,7 +76,7 @@ public sealed class FetchEventsResponse(ResponseContext context, List<StoredEven
         foreach (var e in events)
         {
             json.WriteStartObject();
-            json.WriteString("event_id"u8, e.EventId);
+            json.WriteString("event_id"u8, e.EventIdUtf8);
             json.WriteString("event_name"u8, e.EventName);
             json.WriteString("event_time"u8, e.EventTime);
             json.WriteString("prospect_id"u8, e.ProspectId);
