@@ -61,10 +61,14 @@ public static class JsonText
     /// </summary>
     public static (int At, char Unit)? FindBadEscape(ReadOnlySpan<byte> raw, bool rejectNul)
     {
-        for (var i = raw.IndexOf((byte)'\\'); i >= 0 && i < raw.Length;)
+        for (var i = 0; ;)
         {
-            if (raw[i] != '\\') { i++; continue; }
-            if (i + 1 >= raw.Length || raw[i + 1] != 'u') { i += 2; continue; } // \\, \", \n: the next byte starts no escape
+            // From one escape to the next with a vectorized search: text that escapes every non-ASCII letter stays fast.
+            var next = raw[i..].IndexOf((byte)'\\');
+            if (next < 0) return null;
+            i += next;
+            if (i + 1 >= raw.Length) return null; // a backslash at the end escapes nothing: the parser says what is wrong
+            if (raw[i + 1] != 'u') { i += 2; continue; } // \\, \", \n: the next byte starts no escape
             if (Escaped(raw, i) is not { } unit) return null; // no escape at all: the parser says what is wrong
             var at = i;
             i += 6;
@@ -73,7 +77,6 @@ public static class JsonText
             if (i + 1 >= raw.Length || raw[i] != '\\' || raw[i + 1] != 'u' || Escaped(raw, i) is not { } low || !char.IsLowSurrogate(low)) return (at, unit);
             i += 6;
         }
-        return null;
     }
 
     private static char? Escaped(ReadOnlySpan<byte> raw, int at) =>

@@ -44,4 +44,30 @@ public sealed class JsonTextTests
         Assert.True(problem is not null, kind);
         Assert.Equal(loc, JsonSerializer.Serialize(problem.Loc));
     }
+
+    // A line as a tool that escapes every non-ASCII letter writes it: escapes spread far apart over plain text.
+    private static readonly string EscapedLine =
+        """{"full_name":"Ren\u00e9e M\u00fcller","company_name":"Soci\u00e9t\u00e9 G\u00e9n\u00e9rale""" + new string(' ', 300) + "\"}";
+
+    public static TheoryData<string, string, bool, int?> Escapes => new()
+    {
+        { "no backslash", """{"a":"b"}""", true, null },
+        { "ordinary escapes far apart", EscapedLine, true, null },
+        { "a lone surrogate after escapes far apart", EscapedLine[..^2] + "\\ud800\"}", false, EscapedLine.Length - 2 },
+        { "a NUL when NUL is rejected", """{"a":"x\u0000"}""", true, 7 },
+        { "a NUL when NUL is allowed", """{"a":"x\u0000"}""", false, null },
+        { "a high surrogate without its low half", """{"a":"\ud83d\u0041"}""", false, 6 },
+        { "a surrogate pair", """{"a":"\ud83d\ude80"}""", true, null },
+        { "an escaped backslash before 'ud800'", """{"a":"\\ud800"}""", true, null },
+        { "a backslash as the last byte", "\"a\\", true, null },
+        { "an escape cut short at the end", "\"a\\u00", true, null },
+    };
+
+    [Theory]
+    [MemberData(nameof(Escapes))]
+    public void FindBadEscapeGivesTheOffsetOfTheFirstEscapeThatIsNoCharacter(string kind, string text, bool rejectNul, int? at)
+    {
+        var found = JsonText.FindBadEscape(System.Text.Encoding.UTF8.GetBytes(text), rejectNul);
+        Assert.True(at == found?.At, $"{kind}: expected {at?.ToString() ?? "none"}, found {found?.At.ToString() ?? "none"}");
+    }
 }
